@@ -1,0 +1,16 @@
+//! Plain types and rules. No I/O here and no types from redb, teloxide or axum: every other
+//! layer speaks in these.
+
+mod ids;
+mod records;
+mod update;
+
+pub use ids::{ChatId, MessageId, Timestamp, UpdateId, UserId};
+pub use records::{
+    BotIdentity, Chat, ChatKind, Member, MemberStatus, MessageKind, OutboxEntry, OutboxOp,
+    QuarantinedUpdate, StoredMessage, User,
+};
+pub use update::{
+    ChatProfile, IncomingMessage, IncomingUpdate, UpdateContent, UserProfile, clamp_text,
+    MAX_STORED_TEXT_BYTES,
+};

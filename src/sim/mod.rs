@@ -1,0 +1,1 @@
+//! Placeholder: the simulated Telegram Bot API.

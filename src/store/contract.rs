@@ -1,0 +1,1 @@
+//! Placeholder: the shared store contract suite.

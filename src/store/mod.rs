@@ -1,0 +1,133 @@
+//! The store contract: what every backend (redb now, PostgreSQL behind a feature later) must do.
+//!
+//! Services hold an `Arc<dyn Store>` and never see a backend type. The contract is small traits
+//! per aggregate (the Conduit way) plus one write entry point, [`IngestSink::ingest`], which
+//! applies a batch of updates in one durable transaction. The behaviour every backend must show
+//! is pinned by the shared suite in [`contract`], run against each backend by `tests/`.
+
+pub mod contract;
+mod error;
+pub mod redb;
+
+pub use error::{OpenError, StoreError};
+
+use crate::domain::{
+    BotIdentity, Chat, ChatId, Member, MessageId, OutboxEntry, QuarantinedUpdate, StoredMessage,
+    Timestamp, UpdateId, User, UserId,
+};
+use std::sync::Arc;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The schema version this build writes. Older data is migrated on open; newer is refused.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How far below the last committed update id an id still counts as a redelivery. Telegram
+/// only redelivers unconfirmed updates, which are always just above the confirmed offset, but it
+/// may restart ids at a random value after a week of silence; a bounded window keeps such a
+/// restart from being mistaken for old updates.
+pub const REDELIVERY_WINDOW: u32 = 1 << 20;
+
+/// Whether an update with `id` was already committed, given the last committed id.
+pub fn is_redelivery(id: UpdateId, last_committed: Option<UpdateId>) -> bool {
+    match last_committed {
+        Some(last) => id <= last && last.0 - id.0 < REDELIVERY_WINDOW,
+        None => false,
+    }
+}
+
+/// What one `ingest` call did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IngestOutcome {
+    /// Updates applied for the first time; handlers (replies) run only for these.
+    pub applied: Vec<UpdateId>,
+    /// Updates skipped because they were committed before (redelivered).
+    pub duplicates: usize,
+    pub messages_inserted: usize,
+    pub messages_edited: usize,
+    pub quarantined: usize,
+    /// The last committed update id after this transaction.
+    pub last_update_id: Option<UpdateId>,
+}
+
+/// Row counts, as `tgbox stats` prints them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StoreCounts {
+    pub users: u64,
+    pub chats: u64,
+    pub members: u64,
+    pub messages: u64,
+    pub outbox_pending: u64,
+    pub quarantined: u64,
+}
+
+/// Writes. One call is one transaction committed with immediate durability: when it returns
+/// `Ok`, every update in the batch is on disk together with the new last update id.
+pub trait IngestSink {
+    fn ingest(&self, batch: &[crate::domain::IncomingUpdate]) -> StoreResult<IngestOutcome>;
+}
+
+pub trait MetaRepo {
+    fn schema_version(&self) -> StoreResult<u32>;
+    fn last_update_id(&self) -> StoreResult<Option<UpdateId>>;
+    fn bot_identity(&self) -> StoreResult<Option<BotIdentity>>;
+    /// Record which bot this data belongs to. Refuses with [`StoreError::ForeignBot`] when a
+    /// different bot is already recorded, unless `force`.
+    fn bind_bot(&self, identity: &BotIdentity, force: bool) -> StoreResult<()>;
+    fn counts(&self) -> StoreResult<StoreCounts>;
+}
+
+pub trait UserRepo {
+    fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+    /// Users by last activity, newest first, at most `limit`.
+    fn users_by_activity(&self, limit: usize) -> StoreResult<Vec<User>>;
+}
+
+pub trait ChatRepo {
+    fn chat(&self, id: ChatId) -> StoreResult<Option<Chat>>;
+    fn chats(&self) -> StoreResult<Vec<Chat>>;
+    fn member(&self, chat: ChatId, user: UserId) -> StoreResult<Option<Member>>;
+    /// Chats the user is (or was) a member of, ascending by chat id.
+    fn chats_of_user(&self, user: UserId) -> StoreResult<Vec<ChatId>>;
+}
+
+pub trait MessageRepo {
+    fn message(&self, chat: ChatId, id: MessageId) -> StoreResult<Option<StoredMessage>>;
+    /// Messages in key order (chat, message id), optionally one chat only, starting after
+    /// `after` (exclusive), at most `limit`. Page through with the last key returned.
+    fn messages_page(
+        &self,
+        chat: Option<ChatId>,
+        after: Option<(ChatId, MessageId)>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredMessage>>;
+    /// A user's messages, newest first, at most `limit`.
+    fn messages_by_user(&self, user: UserId, limit: usize) -> StoreResult<Vec<StoredMessage>>;
+    /// Keys of messages dated before `before`, oldest first, at most `limit` (retention).
+    fn messages_older_than(
+        &self,
+        before: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<(ChatId, MessageId)>>;
+}
+
+pub trait OutboxRepo {
+    /// Entries with `seq > after`, ascending, at most `limit`.
+    fn outbox_after(&self, after: u64, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
+    /// Remove entries with `seq <= upto`; returns how many were removed.
+    fn prune_outbox(&self, upto: u64) -> StoreResult<u64>;
+}
+
+pub trait QuarantineRepo {
+    fn quarantined(&self, limit: usize) -> StoreResult<Vec<QuarantinedUpdate>>;
+}
+
+/// Everything a backend provides. Services take `Arc<dyn Store>`.
+pub trait Store:
+    IngestSink + MetaRepo + UserRepo + ChatRepo + MessageRepo + OutboxRepo + QuarantineRepo + Send + Sync
+{
+    /// Short backend name for logs and pages ("redb", "postgres").
+    fn backend_name(&self) -> &'static str;
+}
+
+pub type SharedStore = Arc<dyn Store>;
