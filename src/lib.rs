@@ -1,5 +1,11 @@
 //! tgbox: a Telegram community bot appliance. See ARCHITECTURE.md for the map of modules.
 
+pub mod app;
+pub mod bot;
+pub mod cli;
+pub mod config;
 pub mod domain;
+pub mod ingest;
 pub mod sim;
 pub mod store;
+pub mod telemetry;

@@ -5,9 +5,10 @@ use super::ids::{ChatId, MessageId, Timestamp, UpdateId, UserId};
 use super::records::{ChatKind, MessageKind};
 
 /// Texts above this are cut (on a char boundary) before storing. Telegram's own limit is 4096
-/// characters for text and 1024 for captions (about 16 KiB of UTF-8); a larger text can only come
-/// from a non-standard server, and we keep a generous prefix rather than reject the update.
-pub const MAX_STORED_TEXT_BYTES: usize = 64 * 1024;
+/// characters for text and 1024 for captions (at most 16 KiB of UTF-8); a larger text can only
+/// come from a non-standard Bot API server, and we keep a generous prefix rather than reject the
+/// whole update.
+pub const MAX_STORED_TEXT_BYTES: usize = 256 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserProfile {

@@ -1,0 +1,129 @@
+//! Ingest path: translated updates -> group-commit writer -> redb with immediate durability.
+//!
+//! `cargo bench --bench ingest`. Each iteration commits a fixed number of messages through the
+//! writer, from producers that submit batches the size getUpdates delivers (100), and waits for
+//! every acknowledgement, so the figure is committed (fsynced) messages per second. The
+//! `per_update_commit` case commits one update per transaction, the baseline that group commit
+//! is measured against.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+use tgbox::domain::{
+    ChatId, ChatKind, ChatProfile, IncomingMessage, IncomingUpdate, MessageId, MessageKind,
+    Timestamp, UpdateContent, UpdateId, UserId, UserProfile,
+};
+use tgbox::ingest::{Writer, WriterConfig};
+use tgbox::store::SharedStore;
+use tgbox::store::redb::{RedbOptions, RedbStore};
+use tgbox::telemetry::IngestMetrics;
+
+static NEXT: AtomicU32 = AtomicU32::new(1);
+
+const WORDS: &[&str] = &[
+    "the", "release", "build", "is", "green", "again", "سلام", "دوستان", "می‌روم", "کتاب", "rust",
+    "tokio", "async", "store", "عالی", "thanks", "meeting", "tomorrow", "at", "ten",
+];
+
+fn update(n: u32) -> IncomingUpdate {
+    let chat = i64::from(n % 8);
+    let user = u64::from(n % 500) + 1;
+    let words = 4 + (n % 30) as usize;
+    let text: Vec<&str> = (0..words).map(|i| WORDS[(n as usize * 7 + i * 13) % WORDS.len()]).collect();
+    IncomingUpdate {
+        update_id: UpdateId(n),
+        received_at: Timestamp(1_700_000_000),
+        content: UpdateContent::Message(IncomingMessage {
+            chat: ChatProfile {
+                id: ChatId(-1_001_000_000_000 - chat),
+                kind: ChatKind::Supergroup,
+                title: Some(format!("Group {chat}")),
+                username: None,
+                is_forum: false,
+            },
+            from: Some(UserProfile {
+                id: UserId(user),
+                is_bot: false,
+                first_name: format!("User {user}"),
+                last_name: None,
+                username: Some(format!("user{user}")),
+                language_code: Some("fa".into()),
+            }),
+            message_id: MessageId(n as i32),
+            date: Timestamp(1_700_000_000 + i64::from(n)),
+            edit_date: None,
+            kind: MessageKind::Text,
+            text: text.join(" "),
+            reply_to: None,
+            thread_id: None,
+            joined: vec![],
+            left: None,
+        }),
+    }
+}
+
+fn batch(len: usize) -> Vec<IncomingUpdate> {
+    (0..len).map(|_| update(NEXT.fetch_add(1, Ordering::Relaxed))).collect()
+}
+
+/// Commit `total` messages from `producers` concurrent producers in batches of `batch_len`.
+fn run(rt: &tokio::runtime::Runtime, store: &SharedStore, total: usize, batch_len: usize, producers: usize) -> Duration {
+    let metrics = Arc::new(IngestMetrics::new());
+    let (writer, handle) = Writer::start(store.clone(), WriterConfig::default(), metrics).unwrap();
+    let per_producer = total / producers;
+    let started = Instant::now();
+    rt.block_on(async {
+        let mut tasks = Vec::new();
+        for _ in 0..producers {
+            let handle = handle.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut sent = 0;
+                while sent < per_producer {
+                    let b = batch(batch_len.min(per_producer - sent));
+                    sent += b.len();
+                    handle.commit(b, Instant::now()).await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    let elapsed = started.elapsed();
+    drop(handle);
+    writer.join();
+    elapsed
+}
+
+fn ingest(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store: SharedStore =
+        Arc::new(RedbStore::open(dir.path(), &RedbOptions { cache_bytes: 32 << 20 }).unwrap());
+
+    let mut group = c.benchmark_group("ingest_redb_immediate");
+    group.sample_size(10).measurement_time(Duration::from_secs(15));
+    const TOTAL: usize = 20_000;
+    group.throughput(Throughput::Elements(TOTAL as u64));
+    for producers in [1usize, 4] {
+        group.bench_with_input(
+            BenchmarkId::new("group_commit_batch100", format!("{producers}_producers")),
+            &producers,
+            |b, &producers| b.iter_custom(|iters| (0..iters).map(|_| run(&rt, &store, TOTAL, 100, producers)).sum()),
+        );
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("ingest_redb_immediate");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    const SMALL: usize = 500;
+    group.throughput(Throughput::Elements(SMALL as u64));
+    group.bench_function("per_update_commit", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| run(&rt, &store, SMALL, 1, 1)).sum())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ingest);
+criterion_main!(benches);

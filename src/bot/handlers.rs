@@ -1,0 +1,159 @@
+//! Command handlers. They run after the update that triggered them is committed, so they may
+//! read the store and see it; a crash between commit and reply loses the reply, never the update.
+
+use super::TgBot;
+use crate::store::SharedStore;
+use std::sync::Arc;
+use teloxide::prelude::*;
+use teloxide::types::{ParseMode, ReplyParameters, UpdateKind};
+use teloxide::utils::html;
+
+/// The command menu published with setMyCommands: (command, description).
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("start", "register and get a welcome"),
+    ("help", "what this bot can do"),
+];
+
+#[derive(Clone)]
+pub struct Handlers {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    bot: TgBot,
+    bot_username: String,
+    store: SharedStore,
+}
+
+/// A command addressed to us: `/name` or `/name@our_bot`, case-insensitive, with arguments.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ParsedCommand<'a> {
+    pub name: String,
+    pub args: &'a str,
+}
+
+/// Parse a leading bot command. Commands addressed to another bot (`/start@other_bot`) are not ours.
+pub fn parse_command<'a>(text: &'a str, bot_username: &str) -> Option<ParsedCommand<'a>> {
+    let rest = text.strip_prefix('/')?;
+    let (head, args) = match rest.find(char::is_whitespace) {
+        Some(i) => (&rest[..i], rest[i..].trim()),
+        None => (rest, ""),
+    };
+    let (name, target) = match head.split_once('@') {
+        Some((n, t)) => (n, Some(t)),
+        None => (head, None),
+    };
+    if name.is_empty() || name.len() > 32 {
+        return None;
+    }
+    if let Some(target) = target
+        && !target.eq_ignore_ascii_case(bot_username)
+    {
+        return None;
+    }
+    Some(ParsedCommand {
+        name: name.to_ascii_lowercase(),
+        args,
+    })
+}
+
+impl Handlers {
+    pub fn new(bot: TgBot, bot_username: String, store: SharedStore) -> Self {
+        Handlers {
+            inner: Arc::new(Inner {
+                bot,
+                bot_username,
+                store,
+            }),
+        }
+    }
+
+    pub async fn handle(&self, update: Update) {
+        let UpdateKind::Message(msg) = &update.kind else {
+            return;
+        };
+        let Some(text) = msg.text() else { return };
+        let Some(cmd) = parse_command(text, &self.inner.bot_username) else {
+            return;
+        };
+        let private = msg.chat.is_private();
+        let reply = match cmd.name.as_str() {
+            "start" => self.start_text(msg).await,
+            "help" => help_text(),
+            _ if private => format!(
+                "I don't know the command /{}. Send /help to see what I can do.",
+                html::escape(&cmd.name)
+            ),
+            // In groups, other bots' commands and typos are not ours to answer.
+            _ => return,
+        };
+        let sent = self
+            .inner
+            .bot
+            .send_message(msg.chat.id, reply)
+            .parse_mode(ParseMode::Html)
+            .reply_parameters(ReplyParameters::new(msg.id).allow_sending_without_reply())
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, chat = msg.chat.id.0, command = %cmd.name, "reply failed");
+        }
+    }
+
+    async fn start_text(&self, msg: &Message) -> String {
+        let name = msg
+            .from
+            .as_ref()
+            .map(|u| u.first_name.clone())
+            .unwrap_or_default();
+        let store = self.inner.store.clone();
+        let user_id = msg.from.as_ref().map(|u| crate::domain::UserId(u.id.0));
+        // The store read is blocking I/O: keep it off the async workers.
+        let count = match user_id {
+            Some(id) => tokio::task::spawn_blocking(move || store.user(id))
+                .await
+                .ok()
+                .and_then(|r| r.ok())
+                .flatten()
+                .map(|u| u.message_count),
+            None => None,
+        };
+        let mut text = format!(
+            "Hello, <b>{}</b>! I keep this community's message archive.\n",
+            html::escape(&name)
+        );
+        if let Some(count) = count {
+            text.push_str(&format!(
+                "You are registered; I have seen {count} messages from you.\n"
+            ));
+        }
+        text.push_str("Send /help to see what I can do.");
+        text
+    }
+}
+
+fn help_text() -> String {
+    let mut text = String::from("<b>Commands</b>\n");
+    for (name, help) in COMMANDS {
+        text.push_str(&format!("/{name} — {}\n", html::escape(help)));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_parsed() {
+        let c = parse_command("/start", "tgbox_bot").unwrap();
+        assert_eq!((c.name.as_str(), c.args), ("start", ""));
+        let c = parse_command("/Help@TGBOX_bot  please ", "tgbox_bot").unwrap();
+        assert_eq!((c.name.as_str(), c.args), ("help", "please"));
+        assert!(parse_command("/start@other_bot", "tgbox_bot").is_none());
+        assert!(parse_command("start", "tgbox_bot").is_none());
+        assert!(parse_command("/", "tgbox_bot").is_none());
+        assert!(parse_command("/@x", "tgbox_bot").is_none());
+        let c = parse_command("/جستجو سلام", "tgbox_bot").unwrap();
+        assert_eq!(c.args, "سلام");
+    }
+}

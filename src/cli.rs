@@ -1,0 +1,313 @@
+//! The command line. Each command parses its flags, loads the configuration and calls into
+//! `app`; this is the only place that uses `anyhow` and prints to stdout.
+
+use crate::app::{self, demo, offline};
+use crate::config::Config;
+use crate::domain::ChatId;
+use crate::telemetry::{self, IngestMetrics};
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(
+    name = "tgbox",
+    version,
+    about = "A Telegram community bot appliance: bot, archive, search and dashboard in one binary"
+)]
+pub struct Cli {
+    /// Config file (default: ./tgbox.toml, then /etc/tgbox/tgbox.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Log level or tracing filter (overrides log.level and RUST_LOG).
+    #[arg(long, global = true, value_name = "LEVEL")]
+    log_level: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the bot with a real token (Ctrl-C or SIGTERM stops it cleanly).
+    Run(RunArgs),
+    /// Run the appliance against the built-in simulator with generated community traffic.
+    Demo(DemoArgs),
+    /// Run the simulated Telegram Bot API server alone.
+    Sim(SimArgs),
+    /// Print counts of a data directory (the appliance must be stopped).
+    Stats(StatsArgs),
+    /// Export archived messages.
+    Export(ExportArgs),
+    /// Configuration tools.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Args)]
+struct DataArg {
+    /// Data directory (overrides storage.dir).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    data: DataArg,
+    /// File holding the bot token (overrides telegram.token_file).
+    #[arg(long, value_name = "PATH")]
+    token_file: Option<PathBuf>,
+    /// Bot API server base URL (overrides telegram.api_url).
+    #[arg(long, value_name = "URL")]
+    api_url: Option<String>,
+    /// Take over a data directory that was recorded for a different bot.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Where the demo keeps its data (a previous demo's data there is replaced).
+    #[arg(long, value_name = "DIR", default_value = "tgbox-demo")]
+    data: PathBuf,
+    /// Simulated messages per second.
+    #[arg(long, default_value_t = 50.0)]
+    rate: f64,
+    /// Stop by itself after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    duration: Option<u64>,
+    /// Seed of the traffic generator.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Seconds between status lines (0: none).
+    #[arg(long, default_value_t = 5)]
+    status_every: u64,
+    /// Write the run's measurements as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct SimArgs {
+    /// Address to listen on; keep it on loopback.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    listen: std::net::SocketAddr,
+    /// Bot token the simulator accepts.
+    #[arg(long, default_value = "7000000001:SIMULATED-token-for-tests")]
+    token: String,
+    /// Also generate community traffic at this many messages per second.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Seed of the traffic generator.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct StatsArgs {
+    #[command(flatten)]
+    data: DataArg,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum ExportFormat {
+    Jsonl,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    data: DataArg,
+    /// Only this chat.
+    #[arg(long, value_name = "ID", allow_negative_numbers = true)]
+    chat: Option<i64>,
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: ExportFormat,
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and print the effective values, secrets redacted.
+    Check(DataArg),
+}
+
+fn load_config(cli: &Cli, extra: &[(&'static str, Option<String>)]) -> Result<Config> {
+    let mut flags: Vec<(&'static str, Option<String>)> = vec![("log.level", cli.log_level.clone())];
+    flags.extend_from_slice(extra);
+    let config = Config::load(cli.config.as_deref(), &flags)?;
+    telemetry::init_logging(&config.log.level, cli.log_level.is_some());
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(config)
+}
+
+fn data_flag(data: &DataArg) -> (&'static str, Option<String>) {
+    (
+        "storage.dir",
+        data.data.as_ref().map(|p| p.display().to_string()),
+    )
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("tgbox")
+        .build()
+        .context("cannot start the async runtime")
+}
+
+pub fn main_with(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Run(args) => {
+            let config = load_config(
+                &cli,
+                &[
+                    data_flag(&args.data),
+                    (
+                        "telegram.token_file",
+                        args.token_file.as_ref().map(|p| p.display().to_string()),
+                    ),
+                    ("telegram.api_url", args.api_url.clone()),
+                ],
+            )?;
+            let token = config.resolve_token()?;
+            runtime()?.block_on(async {
+                let shutdown = CancellationToken::new();
+                app::cancel_on_signals(shutdown.clone());
+                let metrics = Arc::new(IngestMetrics::new());
+                let summary = app::run_appliance(
+                    &config,
+                    token,
+                    app::RunOptions { force: args.force },
+                    metrics.clone(),
+                    shutdown,
+                )
+                .await?;
+                let snap = metrics.snapshot();
+                tracing::info!(
+                    updates = summary.updates_committed,
+                    p50_ms = snap.update_to_commit.p50_ms,
+                    p99_ms = snap.update_to_commit.p99_ms,
+                    "stopped cleanly"
+                );
+                Ok(())
+            })
+        }
+        Command::Demo(args) => {
+            let config = load_config(&cli, &[])?;
+            if !(args.rate > 0.0 && args.rate <= 1_000_000.0) {
+                bail!("--rate must be between 0 and 1000000 messages per second");
+            }
+            let options = demo::DemoOptions {
+                data: args.data.clone(),
+                rate: args.rate,
+                duration: args.duration.map(Duration::from_secs),
+                seed: args.seed,
+                status_every: (args.status_every > 0)
+                    .then(|| Duration::from_secs(args.status_every)),
+            };
+            let report = runtime()?.block_on(async {
+                let shutdown = CancellationToken::new();
+                app::cancel_on_signals(shutdown.clone());
+                demo::run_demo(config, options, shutdown).await
+            })?;
+            if let Some(path) = &args.report {
+                let json = serde_json::to_string_pretty(&report)?;
+                std::fs::write(path, json)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            Ok(())
+        }
+        Command::Sim(args) => {
+            let _config = load_config(&cli, &[])?;
+            runtime()?.block_on(run_sim(args))
+        }
+        Command::Stats(args) => {
+            let config = load_config(&cli, &[data_flag(&args.data)])?;
+            let store = app::open_store(&config.storage)?;
+            let report = offline::stats(&store)?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_text());
+            }
+            Ok(())
+        }
+        Command::Export(args) => {
+            let config = load_config(&cli, &[data_flag(&args.data)])?;
+            let store = app::open_store(&config.storage)?;
+            let ExportFormat::Jsonl = args.format;
+            let chat = args.chat.map(ChatId);
+            let count = match &args.out {
+                Some(path) => {
+                    let file = std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
+                    let mut out = std::io::BufWriter::new(file);
+                    offline::export_jsonl(&store, chat, &mut out, |_| {})?
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut out = std::io::BufWriter::new(stdout.lock());
+                    offline::export_jsonl(&store, chat, &mut out, |_| {})?
+                }
+            };
+            tracing::info!(messages = count, "export finished");
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Check(data)) => {
+            let config = load_config(&cli, &[data_flag(data)])?;
+            print!("{}", config.render_redacted());
+            match config.resolve_token() {
+                Ok(_) => println!("# token: present"),
+                Err(e) => println!("# token: {e}"),
+            }
+            println!("# configuration is valid");
+            Ok(())
+        }
+    }
+}
+
+async fn run_sim(args: &SimArgs) -> Result<()> {
+    let sim = crate::sim::Sim::new(crate::sim::SimConfig {
+        token: args.token.clone(),
+        ..crate::sim::SimConfig::default()
+    });
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let shutdown = CancellationToken::new();
+    app::cancel_on_signals(shutdown.clone());
+    println!(
+        "simulated Bot API on http://{} (token {}); control API under /control",
+        args.listen, args.token
+    );
+    let traffic = args.rate.map(|rate| {
+        let community =
+            crate::sim::build_community(&sim, args.seed, crate::sim::CommunitySpec::default());
+        tokio::spawn(crate::sim::run_traffic(
+            sim.clone(),
+            community,
+            rate,
+            None,
+            args.seed,
+            shutdown.clone(),
+        ))
+    });
+    sim.serve(listener, shutdown)
+        .await
+        .context("simulator failed")?;
+    if let Some(t) = traffic {
+        let _ = t.await;
+    }
+    Ok(())
+}

@@ -1,0 +1,750 @@
+//! Configuration: defaults < TOML file < `TGBOX_*` environment < command-line flags.
+//!
+//! Every key has one entry in [`KEYS`]; the file, the environment and the flags are all read as
+//! (key, raw value, origin) triples and then parsed in one place, so a bad value gets the same
+//! clear message wherever it came from: the key, the value, its origin, and what is allowed.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use thiserror::Error;
+
+/// Where a value came from, for error messages and `tgbox config check`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    File(PathBuf),
+    Env(String),
+    Flag,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("default"),
+            Origin::File(p) => write!(f, "file {}", p.display()),
+            Origin::Env(name) => write!(f, "environment {name}"),
+            Origin::Flag => f.write_str("command line"),
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("config {key} = {value} (from {origin}) is not valid: expected {expected}")]
+    Invalid {
+        key: &'static str,
+        value: String,
+        origin: Origin,
+        expected: &'static str,
+    },
+    #[error("cannot read telegram.token_file {path}: {source}")]
+    TokenFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "no Telegram bot token: set telegram.token or telegram.token_file in the config, \
+         TGBOX_TELEGRAM_TOKEN, or a systemd credential named telegram-token"
+    )]
+    MissingToken,
+}
+
+/// A secret that never prints itself.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Redb,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Redb => "redb",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct TelegramConfig {
+    pub token: Option<Secret>,
+    pub token_file: Option<PathBuf>,
+    pub api_url: String,
+    pub poll_timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct StorageConfig {
+    pub dir: PathBuf,
+    pub backend: Backend,
+    pub cache_mb: u64,
+    pub commit_interval: Duration,
+    pub commit_max_batch: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    pub listen: SocketAddr,
+}
+
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    pub level: String,
+}
+
+/// The effective configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub telegram: TelegramConfig,
+    pub storage: StorageConfig,
+    pub web: WebConfig,
+    pub log: LogConfig,
+    /// Where each key's value came from.
+    pub origins: BTreeMap<&'static str, Origin>,
+    /// Unknown keys and similar non-fatal findings; logged once logging is up.
+    pub warnings: Vec<String>,
+}
+
+/// A known key: its dotted name, default (as TOML text), whether it is secret, and help.
+pub struct KeySpec {
+    pub key: &'static str,
+    pub default: Option<&'static str>,
+    pub secret: bool,
+    pub help: &'static str,
+}
+
+pub const KEYS: &[KeySpec] = &[
+    KeySpec {
+        key: "telegram.token",
+        default: None,
+        secret: true,
+        help: "bot token from @BotFather",
+    },
+    KeySpec {
+        key: "telegram.token_file",
+        default: None,
+        secret: false,
+        help: "file holding the bot token (first line)",
+    },
+    KeySpec {
+        key: "telegram.api_url",
+        default: Some("https://api.telegram.org"),
+        secret: false,
+        help: "Bot API server base URL",
+    },
+    KeySpec {
+        key: "telegram.poll_timeout_secs",
+        default: Some("30"),
+        secret: false,
+        help: "getUpdates long-poll timeout, 0-50 s",
+    },
+    KeySpec {
+        key: "storage.dir",
+        default: Some("tgbox-data"),
+        secret: false,
+        help: "data directory",
+    },
+    KeySpec {
+        key: "storage.backend",
+        default: Some("redb"),
+        secret: false,
+        help: "storage backend: redb",
+    },
+    KeySpec {
+        key: "storage.cache_mb",
+        default: Some("32"),
+        secret: false,
+        help: "redb page cache in MiB, 1-65536",
+    },
+    KeySpec {
+        key: "storage.commit_interval_ms",
+        default: Some("0"),
+        secret: false,
+        help: "extra wait to gather a larger commit batch, 0-10000 ms (raise on SD cards)",
+    },
+    KeySpec {
+        key: "storage.commit_max_batch",
+        default: Some("2000"),
+        secret: false,
+        help: "most updates in one commit, 1-100000",
+    },
+    KeySpec {
+        key: "web.listen",
+        default: Some("127.0.0.1:8080"),
+        secret: false,
+        help: "dashboard address:port",
+    },
+    KeySpec {
+        key: "log.level",
+        default: Some("info"),
+        secret: false,
+        help: "error, warn, info, debug, trace, or a tracing filter",
+    },
+];
+
+fn spec(key: &str) -> Option<&'static KeySpec> {
+    KEYS.iter().find(|k| k.key == key)
+}
+
+/// The environment variable for a key: `storage.cache_mb` -> `TGBOX_STORAGE_CACHE_MB`.
+pub fn env_name(key: &str) -> String {
+    format!("TGBOX_{}", key.replace('.', "_").to_ascii_uppercase())
+}
+
+/// One raw value before parsing.
+#[derive(Clone, Debug)]
+struct Raw {
+    value: toml::Value,
+    origin: Origin,
+}
+
+/// Collects raw values in precedence order; later sets win.
+#[derive(Default)]
+pub struct ConfigBuilder {
+    values: BTreeMap<&'static str, Raw>,
+    warnings: Vec<String>,
+}
+
+impl ConfigBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Read the file named by `--config`, or else `./tgbox.toml`, or else
+    /// `/etc/tgbox/tgbox.toml`; with no file at all, defaults apply.
+    pub fn file(self, explicit: Option<&Path>) -> Result<Self, ConfigError> {
+        match explicit {
+            Some(path) => self.file_at(path),
+            None => {
+                for candidate in ["tgbox.toml", "/etc/tgbox/tgbox.toml"] {
+                    let path = Path::new(candidate);
+                    if path.is_file() {
+                        return self.file_at(path);
+                    }
+                }
+                Ok(self)
+            }
+        }
+    }
+
+    pub fn file_at(self, path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        self.toml_text(&text, path)
+    }
+
+    pub fn toml_text(mut self, text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let table: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: path.to_path_buf(),
+                    message: e.message().to_string(),
+                })?;
+        for (section, value) in table {
+            match value {
+                toml::Value::Table(inner) => {
+                    for (name, value) in inner {
+                        let dotted = format!("{section}.{name}");
+                        match spec(&dotted) {
+                            Some(s) => {
+                                self.values.insert(
+                                    s.key,
+                                    Raw {
+                                        value,
+                                        origin: Origin::File(path.to_path_buf()),
+                                    },
+                                );
+                            }
+                            None => self.warnings.push(format!(
+                                "unknown config key {dotted} in {} is ignored",
+                                path.display()
+                            )),
+                        }
+                    }
+                }
+                _ => self.warnings.push(format!(
+                    "unknown top-level config key {section} in {} is ignored (keys live in \
+                     sections such as [telegram] or [storage])",
+                    path.display()
+                )),
+            }
+        }
+        Ok(self)
+    }
+
+    /// Apply `TGBOX_*` variables from `vars` (pass `std::env::vars()`).
+    pub fn env(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        for (name, value) in vars {
+            if !name.starts_with("TGBOX_") {
+                continue;
+            }
+            match KEYS.iter().find(|k| env_name(k.key) == name) {
+                Some(s) => {
+                    self.values.insert(
+                        s.key,
+                        Raw {
+                            value: toml::Value::String(value),
+                            origin: Origin::Env(name),
+                        },
+                    );
+                }
+                None => self
+                    .warnings
+                    .push(format!("unknown environment variable {name} is ignored")),
+            }
+        }
+        self
+    }
+
+    /// A command-line override. `key` must be one of [`KEYS`].
+    pub fn flag(mut self, key: &'static str, value: Option<String>) -> Self {
+        if let (Some(value), Some(s)) = (value, spec(key)) {
+            self.values.insert(
+                s.key,
+                Raw {
+                    value: toml::Value::String(value),
+                    origin: Origin::Flag,
+                },
+            );
+        }
+        self
+    }
+
+    pub fn build(self) -> Result<Config, ConfigError> {
+        let mut origins = BTreeMap::new();
+        for s in KEYS {
+            let origin = self
+                .values
+                .get(s.key)
+                .map(|r| r.origin.clone())
+                .unwrap_or(Origin::Default);
+            origins.insert(s.key, origin);
+        }
+        let p = Parser {
+            values: &self.values,
+        };
+        let token = p.opt_string("telegram.token")?.map(Secret::new);
+        let token_file = p.opt_string("telegram.token_file")?.map(PathBuf::from);
+        let api_url = p.url("telegram.api_url")?;
+        let poll_timeout = Duration::from_secs(p.int(
+            "telegram.poll_timeout_secs",
+            0,
+            50,
+            "a whole number of seconds from 0 to 50",
+        )?);
+        let dir = PathBuf::from(p.non_empty("storage.dir", "a directory path")?);
+        let backend = match p.non_empty("storage.backend", "\"redb\"")?.as_str() {
+            "redb" => Backend::Redb,
+            other => {
+                return Err(p.invalid(
+                    "storage.backend",
+                    other,
+                    "\"redb\" (postgres needs a build with the postgres feature)",
+                ));
+            }
+        };
+        let cache_mb = p.int(
+            "storage.cache_mb",
+            1,
+            65_536,
+            "a whole number of MiB from 1 to 65536",
+        )?;
+        let commit_interval = Duration::from_millis(p.int(
+            "storage.commit_interval_ms",
+            0,
+            10_000,
+            "a whole number of milliseconds from 0 to 10000",
+        )?);
+        let commit_max_batch = p.int(
+            "storage.commit_max_batch",
+            1,
+            100_000,
+            "a whole number from 1 to 100000",
+        )? as usize;
+        let listen_text = p.non_empty("web.listen", "an address:port such as 127.0.0.1:8080")?;
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            p.invalid(
+                "web.listen",
+                &listen_text,
+                "an address:port such as 127.0.0.1:8080",
+            )
+        })?;
+        let level = p.non_empty(
+            "log.level",
+            "error, warn, info, debug, trace, or a tracing filter",
+        )?;
+        if tracing_subscriber::EnvFilter::try_new(&level).is_err() {
+            return Err(p.invalid(
+                "log.level",
+                &level,
+                "error, warn, info, debug, trace, or a tracing filter",
+            ));
+        }
+        Ok(Config {
+            telegram: TelegramConfig {
+                token,
+                token_file,
+                api_url,
+                poll_timeout,
+            },
+            storage: StorageConfig {
+                dir,
+                backend,
+                cache_mb,
+                commit_interval,
+                commit_max_batch,
+            },
+            web: WebConfig { listen },
+            log: LogConfig { level },
+            origins,
+            warnings: self.warnings,
+        })
+    }
+}
+
+struct Parser<'a> {
+    values: &'a BTreeMap<&'static str, Raw>,
+}
+
+impl Parser<'_> {
+    fn raw(&self, key: &'static str) -> Option<(toml::Value, Origin)> {
+        match self.values.get(key) {
+            Some(r) => Some((r.value.clone(), r.origin.clone())),
+            None => spec(key)
+                .and_then(|s| s.default)
+                .map(|d| (default_value(d), Origin::Default)),
+        }
+    }
+
+    fn invalid(&self, key: &'static str, value: &str, expected: &'static str) -> ConfigError {
+        let origin = self
+            .values
+            .get(key)
+            .map(|r| r.origin.clone())
+            .unwrap_or(Origin::Default);
+        let shown = if spec(key).is_some_and(|s| s.secret) {
+            "[redacted]".to_string()
+        } else {
+            format!("{value:?}")
+        };
+        ConfigError::Invalid {
+            key,
+            value: shown,
+            origin,
+            expected,
+        }
+    }
+
+    fn opt_string(&self, key: &'static str) -> Result<Option<String>, ConfigError> {
+        match self.raw(key) {
+            None => Ok(None),
+            Some((toml::Value::String(s), _)) if s.trim().is_empty() => Ok(None),
+            Some((toml::Value::String(s), _)) => Ok(Some(s.trim().to_string())),
+            Some((other, _)) => Err(self.invalid(key, &other.to_string(), "a string")),
+        }
+    }
+
+    fn non_empty(&self, key: &'static str, expected: &'static str) -> Result<String, ConfigError> {
+        match self.opt_string(key)? {
+            Some(s) => Ok(s),
+            None => Err(self.invalid(key, "", expected)),
+        }
+    }
+
+    fn int(
+        &self,
+        key: &'static str,
+        min: u64,
+        max: u64,
+        expected: &'static str,
+    ) -> Result<u64, ConfigError> {
+        let (value, _) = self
+            .raw(key)
+            .ok_or_else(|| self.invalid(key, "", expected))?;
+        let n = match &value {
+            toml::Value::Integer(n) => u64::try_from(*n).ok(),
+            toml::Value::String(s) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        };
+        match n {
+            Some(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(self.invalid(key, &display_value(&value), expected)),
+        }
+    }
+
+    fn url(&self, key: &'static str) -> Result<String, ConfigError> {
+        const EXPECTED: &str = "an http:// or https:// URL such as https://api.telegram.org";
+        let text = self.non_empty(key, EXPECTED)?;
+        match reqwest::Url::parse(&text) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                Ok(text.trim_end_matches('/').to_string())
+            }
+            _ => Err(self.invalid(key, &text, EXPECTED)),
+        }
+    }
+}
+
+fn default_value(text: &str) -> toml::Value {
+    toml::Value::String(text.to_string())
+}
+
+fn display_value(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Config {
+    /// Load with the usual precedence from the process environment.
+    pub fn load(
+        explicit_file: Option<&Path>,
+        flags: &[(&'static str, Option<String>)],
+    ) -> Result<Config, ConfigError> {
+        let mut builder = ConfigBuilder::new()
+            .file(explicit_file)?
+            .env(std::env::vars());
+        for (key, value) in flags {
+            builder = builder.flag(key, value.clone());
+        }
+        builder.build()
+    }
+
+    /// The bot token: `telegram.token`, else `telegram.token_file`, else the systemd credential
+    /// `$CREDENTIALS_DIRECTORY/telegram-token`.
+    pub fn resolve_token(&self) -> Result<Secret, ConfigError> {
+        if let Some(token) = &self.telegram.token {
+            return Ok(token.clone());
+        }
+        let file = match (
+            &self.telegram.token_file,
+            std::env::var_os("CREDENTIALS_DIRECTORY"),
+        ) {
+            (Some(path), _) => path.clone(),
+            (None, Some(dir)) => PathBuf::from(dir).join("telegram-token"),
+            (None, None) => return Err(ConfigError::MissingToken),
+        };
+        let text = std::fs::read_to_string(&file).map_err(|source| ConfigError::TokenFile {
+            path: file.clone(),
+            source,
+        })?;
+        let token = text.lines().next().unwrap_or("").trim().to_string();
+        if token.is_empty() {
+            return Err(ConfigError::MissingToken);
+        }
+        Ok(Secret::new(token))
+    }
+
+    /// The effective configuration as TOML, secrets redacted, each key annotated with its origin.
+    pub fn render_redacted(&self) -> String {
+        let values: [(&str, String); 11] = [
+            (
+                "telegram.token",
+                match &self.telegram.token {
+                    Some(_) => "\"[redacted]\"".into(),
+                    None => "# not set".into(),
+                },
+            ),
+            (
+                "telegram.token_file",
+                match &self.telegram.token_file {
+                    Some(p) => toml_str(&p.display().to_string()),
+                    None => "# not set".into(),
+                },
+            ),
+            ("telegram.api_url", toml_str(&self.telegram.api_url)),
+            (
+                "telegram.poll_timeout_secs",
+                self.telegram.poll_timeout.as_secs().to_string(),
+            ),
+            (
+                "storage.dir",
+                toml_str(&self.storage.dir.display().to_string()),
+            ),
+            ("storage.backend", toml_str(self.storage.backend.as_str())),
+            ("storage.cache_mb", self.storage.cache_mb.to_string()),
+            (
+                "storage.commit_interval_ms",
+                self.storage.commit_interval.as_millis().to_string(),
+            ),
+            (
+                "storage.commit_max_batch",
+                self.storage.commit_max_batch.to_string(),
+            ),
+            ("web.listen", toml_str(&self.web.listen.to_string())),
+            ("log.level", toml_str(&self.log.level)),
+        ];
+        let mut out = String::new();
+        let mut section = "";
+        for (key, value) in values {
+            let (sec, name) = key.split_once('.').unwrap_or(("", key));
+            if sec != section {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(&format!("[{sec}]\n"));
+                section = sec;
+            }
+            let origin = self.origins.get(key).cloned().unwrap_or(Origin::Default);
+            if value.starts_with('#') {
+                out.push_str(&format!("# {name}: {}\n", value.trim_start_matches("# ")));
+            } else {
+                out.push_str(&format!("{name} = {value}  # {origin}\n"));
+            }
+        }
+        out
+    }
+}
+
+fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        ConfigBuilder::new()
+            .toml_text(text, Path::new("test.toml"))?
+            .build()
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let c = ConfigBuilder::new().build().unwrap();
+        assert_eq!(c.web.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.storage.cache_mb, 32);
+        assert_eq!(c.telegram.api_url, "https://api.telegram.org");
+        assert!(c.telegram.token.is_none());
+    }
+
+    #[test]
+    fn precedence_file_env_flag() {
+        let c = ConfigBuilder::new()
+            .toml_text(
+                "[storage]\ncache_mb = 10\ncommit_max_batch = 5\ndir = \"a\"",
+                Path::new("f.toml"),
+            )
+            .unwrap()
+            .env([("TGBOX_STORAGE_CACHE_MB".to_string(), "20".to_string())])
+            .flag("storage.dir", Some("b".into()))
+            .build()
+            .unwrap();
+        assert_eq!(c.storage.cache_mb, 20);
+        assert_eq!(c.storage.commit_max_batch, 5);
+        assert_eq!(c.storage.dir, PathBuf::from("b"));
+        assert_eq!(
+            c.origins["storage.cache_mb"],
+            Origin::Env("TGBOX_STORAGE_CACHE_MB".into())
+        );
+        assert_eq!(c.origins["storage.dir"], Origin::Flag);
+    }
+
+    #[test]
+    fn wrong_type_names_key_value_and_allowed() {
+        let err = from_toml("[storage]\ncache_mb = \"lots\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("storage.cache_mb"), "{err}");
+        assert!(err.contains("lots"), "{err}");
+        assert!(err.contains("1 to 65536"), "{err}");
+        let err = from_toml("[storage]\ncache_mb = 0")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("storage.cache_mb"), "{err}");
+        let err = from_toml("[web]\nlisten = 8080").unwrap_err().to_string();
+        assert!(err.contains("web.listen"), "{err}");
+        let err = from_toml("[telegram]\napi_url = \"ftp://x\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("telegram.api_url"), "{err}");
+        let err = from_toml("[storage]\nbackend = \"sqlite\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("storage.backend") && err.contains("sqlite"),
+            "{err}"
+        );
+        let err = from_toml("[log]\nlevel = \"[[[\"").unwrap_err().to_string();
+        assert!(err.contains("log.level"), "{err}");
+    }
+
+    #[test]
+    fn syntax_error_names_file() {
+        let err = from_toml("[storage\n").unwrap_err().to_string();
+        assert!(
+            err.contains("test.toml") && err.contains("not valid TOML"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_warn() {
+        let c = from_toml("[storage]\ncache_mbs = 1\n[nope]\nx = 1\ntop = 2").unwrap();
+        assert_eq!(c.warnings.len(), 3, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].contains("storage.cache_mbs")
+                || c.warnings.iter().any(|w| w.contains("storage.cache_mbs"))
+        );
+        let c = ConfigBuilder::new()
+            .env([("TGBOX_NOPE".to_string(), "1".to_string())])
+            .build()
+            .unwrap();
+        assert!(c.warnings[0].contains("TGBOX_NOPE"));
+    }
+
+    #[test]
+    fn secrets_never_render() {
+        let c = from_toml("[telegram]\ntoken = \"123:SECRET\"").unwrap();
+        assert!(!c.render_redacted().contains("SECRET"));
+        assert!(!format!("{c:?}").contains("SECRET"));
+        let err = ConfigBuilder::new()
+            .env([("TGBOX_TELEGRAM_TOKEN".to_string(), "x".to_string())])
+            .build()
+            .unwrap();
+        assert_eq!(err.resolve_token().unwrap().expose(), "x");
+    }
+
+    #[test]
+    fn token_file_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tok");
+        std::fs::write(&path, "42:abc\n").unwrap();
+        let c = ConfigBuilder::new()
+            .flag("telegram.token_file", Some(path.display().to_string()))
+            .build()
+            .unwrap();
+        assert_eq!(c.resolve_token().unwrap().expose(), "42:abc");
+    }
+}
