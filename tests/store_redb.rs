@@ -33,6 +33,45 @@ mod contract {
     tgbox::store_contract_tests!(super::fresh);
 }
 
+#[test]
+fn contract_run_all_entry_point() {
+    tgbox::store::contract::run_all(&fresh);
+}
+
+#[test]
+fn readers_run_while_batches_are_ingested() {
+    let (store, _dir) = fresh();
+    let g = group(-100, "g");
+    let writer = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            for n in 0..50_u32 {
+                let m = text(&g, Some(&person(u64::from(n % 5), "u")), n as i32, 0, "x");
+                store.ingest(&[new_message(n + 1, m)]).expect("ingest");
+            }
+        })
+    };
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let mut last = 0;
+                for _ in 0..200 {
+                    let messages = store.counts().expect("counts").messages;
+                    assert!(messages >= last, "a reader saw the count go back");
+                    last = messages;
+                    store.users_by_activity(10).expect("users_by_activity");
+                }
+            })
+        })
+        .collect();
+    writer.join().expect("writer");
+    for r in readers {
+        r.join().expect("reader");
+    }
+    assert_eq!(store.counts().unwrap().messages, 50);
+}
+
 fn open(dir: &Path) -> RedbStore {
     RedbStore::open(dir, &options()).expect("open store")
 }

@@ -153,6 +153,14 @@ pub fn messages_older_than_oldest_first(store: &dyn Store) {
         must(store.messages_older_than(ts(1000), 10), "older").len(),
         5
     );
+    let extreme = crate::domain::Timestamp(i64::MIN);
+    assert!(must(store.messages_older_than(extreme, 10), "older").is_empty());
+    let extreme = crate::domain::Timestamp(i64::MAX);
+    assert_eq!(
+        must(store.messages_older_than(extreme, 10), "older").len(),
+        5
+    );
+    assert!(must(store.messages_older_than(ts(1000), 0), "older").is_empty());
 }
 
 pub fn chats_of_user_ascending(store: &dyn Store) {
@@ -225,6 +233,8 @@ pub fn outbox_sequence_and_prune(store: &dyn Store) {
         vec![entries[1]]
     );
     assert_eq!(must(store.counts(), "counts").outbox_pending, 4);
+    assert!(must(store.outbox_after(u64::MAX, 10), "outbox").is_empty());
+    assert!(must(store.outbox_after(0, 0), "outbox").is_empty());
 
     assert_eq!(must(store.prune_outbox(entries[1].seq), "prune"), 2);
     assert_eq!(
