@@ -1,0 +1,43 @@
+//! Every table of the redb store, in one place. Names are part of the on-disk format: never
+//! rename a table, add a new one in a migration instead.
+//!
+//! Primary tables hold versioned postcard records (see `codec`); secondary-index tables hold
+//! `key -> ()` and are always written in the same write transaction as their rows.
+
+use redb::TableDefinition;
+
+/// `user_id -> User`
+pub(crate) const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
+/// `chat_id -> Chat`
+pub(crate) const CHATS: TableDefinition<i64, &[u8]> = TableDefinition::new("chats");
+/// `(chat_id, user_id) -> Member`
+pub(crate) const MEMBERS: TableDefinition<(i64, u64), &[u8]> = TableDefinition::new("members");
+/// `(chat_id, message_id) -> StoredMessage`
+pub(crate) const MESSAGES: TableDefinition<(i64, i32), &[u8]> = TableDefinition::new("messages");
+/// `key -> bytes`: schema version, last committed update id, bot identity, next outbox seq.
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// `update_id -> QuarantinedUpdate`
+pub(crate) const QUARANTINE: TableDefinition<u32, &[u8]> = TableDefinition::new("quarantine");
+/// `seq -> (chat_id, message_id, op)`: pending changes for the search index.
+pub(crate) const SEARCH_OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("search_outbox");
+
+/// Index `(user_id, date, chat_id, message_id)`: a user's messages by time.
+pub(crate) const MESSAGES_BY_USER: TableDefinition<(u64, i64, i64, i32), ()> =
+    TableDefinition::new("messages_by_user");
+/// Index `(date, chat_id, message_id)`: messages by time (retention).
+pub(crate) const MESSAGES_BY_TIME: TableDefinition<(i64, i64, i32), ()> =
+    TableDefinition::new("messages_by_time");
+/// Index `(last_activity_at, user_id)`: users by activity (newest last in key order).
+pub(crate) const USERS_BY_ACTIVITY: TableDefinition<(i64, u64), ()> =
+    TableDefinition::new("users_by_activity");
+/// Index `(user_id, chat_id)`: the chats a user is (or was) a member of.
+pub(crate) const MEMBER_CHATS: TableDefinition<(u64, i64), ()> =
+    TableDefinition::new("member_chats");
+
+/// Keys of the `meta` table.
+pub(crate) mod meta_key {
+    pub(crate) const SCHEMA_VERSION: &str = "schema_version";
+    pub(crate) const LAST_UPDATE_ID: &str = "last_update_id";
+    pub(crate) const BOT_IDENTITY: &str = "bot_identity";
+    pub(crate) const NEXT_OUTBOX_SEQ: &str = "next_outbox_seq";
+}

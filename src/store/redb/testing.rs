@@ -1,0 +1,61 @@
+//! Test hooks: write raw values to simulate files from a newer tgbox or damaged records. Hidden
+//! from the docs; nothing in the application calls them.
+
+use super::RedbStore;
+use super::errors::store_err;
+use super::meta;
+use super::tables::{CHATS, MESSAGES, META, USERS};
+use crate::domain::{ChatId, MessageId, UserId};
+use crate::store::StoreResult;
+
+/// Which stored value to overwrite with raw bytes.
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub enum RawKey {
+    User(UserId),
+    Chat(ChatId),
+    Message(ChatId, MessageId),
+    Meta(String),
+}
+
+impl RedbStore {
+    /// Record `version` as the schema version (to test that a newer file is refused on open).
+    #[doc(hidden)]
+    pub fn set_schema_version_for_test(&self, version: u32) -> StoreResult<()> {
+        self.with_db(|db| {
+            let txn = db.begin_write().map_err(store_err)?;
+            {
+                let mut table = txn.open_table(META).map_err(store_err)?;
+                meta::put_schema_version(&mut table, version)?;
+            }
+            txn.commit().map_err(store_err)
+        })
+    }
+
+    /// Overwrite one stored value with `bytes` (to test that damaged records are reported).
+    #[doc(hidden)]
+    pub fn overwrite_raw_for_test(&self, key: RawKey, bytes: &[u8]) -> StoreResult<()> {
+        self.with_db(|db| {
+            let txn = db.begin_write().map_err(store_err)?;
+            match &key {
+                RawKey::User(id) => {
+                    let mut t = txn.open_table(USERS).map_err(store_err)?;
+                    t.insert(id.0, bytes).map_err(store_err)?;
+                }
+                RawKey::Chat(id) => {
+                    let mut t = txn.open_table(CHATS).map_err(store_err)?;
+                    t.insert(id.0, bytes).map_err(store_err)?;
+                }
+                RawKey::Message(chat, msg) => {
+                    let mut t = txn.open_table(MESSAGES).map_err(store_err)?;
+                    t.insert((chat.0, msg.0), bytes).map_err(store_err)?;
+                }
+                RawKey::Meta(name) => {
+                    let mut t = txn.open_table(META).map_err(store_err)?;
+                    t.insert(name.as_str(), bytes).map_err(store_err)?;
+                }
+            }
+            txn.commit().map_err(store_err)
+        })
+    }
+}
