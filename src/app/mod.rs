@@ -98,7 +98,9 @@ pub async fn run_appliance(
     })
 }
 
-async fn run_with_store(
+/// [`run_appliance`] on a store the caller opened (tests pass fault-injecting stores here).
+/// The caller closes the store after this returns.
+pub async fn run_with_store(
     config: &Config,
     token: Secret,
     options: RunOptions,
