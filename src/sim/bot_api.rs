@@ -249,12 +249,17 @@ async fn get_updates(sim: &Sim, p: &Params) -> Result<Answer, ApiError> {
         }
         st.poll_gen += 1;
         if st.queue.len() > 0 || timeout == 0 || inner.stopping.is_cancelled() {
-            return Ok(Answer::Raw(st.queue.batch_response(limit)));
+            Err(st.queue.batch_response(limit))
+        } else {
+            Ok(st.poll_gen)
         }
-        st.poll_gen
     };
     // A poll still waiting is superseded by this one.
     inner.wake.notify_waiters();
+    let my_gen = match my_gen {
+        Ok(generation) => generation,
+        Err(immediate) => return Ok(Answer::Raw(immediate)),
+    };
     let deadline = Instant::now() + Duration::from_secs(timeout);
     loop {
         let notified = inner.wake.notified();

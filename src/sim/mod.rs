@@ -17,6 +17,8 @@ mod render;
 mod state;
 pub mod text;
 pub mod traffic;
+#[cfg(test)]
+mod http_tests;
 mod types;
 mod webhook;
 
