@@ -13,8 +13,7 @@ use teloxide::types::{
     MessageId, Update, UpdateKind,
 };
 use tgbox::sim::{
-    Fault, FaultPlan, FaultRule, Media, NewChat, NewUser, Sim, SimChatKind, SimConfig,
-    UserMessage,
+    Fault, FaultPlan, FaultRule, Media, NewChat, NewUser, Sim, SimChatKind, SimConfig, UserMessage,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -61,6 +60,9 @@ fn msg(chat_id: i64, user_id: u64, text: &str) -> UserMessage {
         ..UserMessage::default()
     }
 }
+
+/// An assertion on one update.
+type Check = Box<dyn Fn(&Update)>;
 
 fn message_of(u: &Update) -> &Message {
     match &u.kind {
@@ -116,7 +118,7 @@ async fn every_update_kind_parses_in_teloxide() {
         ..NewUser::default()
     });
     let g = group.id;
-    let mut expected: Vec<Box<dyn Fn(&Update)>> = Vec::new();
+    let mut expected: Vec<Check> = Vec::new();
 
     sim.join(g, ali.id).unwrap();
     expected.push(Box::new(move |u| {
@@ -143,7 +145,10 @@ async fn every_update_kind_parses_in_teloxide() {
     expected.push(Box::new(move |u| {
         let m = message_of(u);
         assert_eq!(m.reply_to_message().unwrap().id.0, hello_id);
-        assert_eq!(m.reply_to_message().unwrap().text().unwrap(), "/search کتاب‌ها سلام 😀");
+        assert_eq!(
+            m.reply_to_message().unwrap().text().unwrap(),
+            "/search کتاب‌ها سلام 😀"
+        );
     }));
     for media in [
         Media::Photo,
@@ -153,7 +158,11 @@ async fn every_update_kind_parses_in_teloxide() {
         Media::Sticker,
         Media::Animation,
     ] {
-        let text = if media == Media::Sticker { "🔥" } else { "a caption" };
+        let text = if media == Media::Sticker {
+            "🔥"
+        } else {
+            "a caption"
+        };
         sim.send(UserMessage {
             media: Some(media),
             ..msg(g, emma.id, text)
@@ -166,7 +175,9 @@ async fn every_update_kind_parses_in_teloxide() {
                 Media::Video => m.video().is_some(),
                 Media::Document => m.document().is_some(),
                 Media::Voice => m.voice().is_some(),
-                Media::Sticker => m.sticker().is_some_and(|s| s.emoji.as_deref() == Some("🔥")),
+                Media::Sticker => m
+                    .sticker()
+                    .is_some_and(|s| s.emoji.as_deref() == Some("🔥")),
                 Media::Animation => m.animation().is_some(),
             };
             assert!(ok, "{media:?} not parsed: {m:?}");
@@ -201,7 +212,12 @@ async fn every_update_kind_parses_in_teloxide() {
         let m = message_of(u);
         assert_eq!(m.thread_id.map(|t| t.0.0), Some(thread));
         assert!(m.is_topic_message);
-        assert!(m.reply_to_message().unwrap().forum_topic_created().is_some());
+        assert!(
+            m.reply_to_message()
+                .unwrap()
+                .forum_topic_created()
+                .is_some()
+        );
     }));
     sim.send(UserMessage {
         thread_id: Some(999),
@@ -211,7 +227,12 @@ async fn every_update_kind_parses_in_teloxide() {
     expected.push(Box::new(|u| {
         let m = message_of(u);
         assert_eq!(m.thread_id.map(|t| t.0.0), Some(999));
-        assert!(m.reply_to_message().unwrap().forum_topic_created().is_some());
+        assert!(
+            m.reply_to_message()
+                .unwrap()
+                .forum_topic_created()
+                .is_some()
+        );
     }));
     sim.send(msg(basic.id, emma.id, "basic group")).unwrap();
     expected.push(Box::new(|u| assert!(message_of(u).chat.is_group())));
@@ -236,13 +257,16 @@ async fn every_update_kind_parses_in_teloxide() {
 
     // A bot message with a keyboard, then a button press on it.
     let bot = s.bot();
-    let keyboard = InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback("Yes", "vote:yes")]]);
+    let keyboard = InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
+        "Yes", "vote:yes",
+    )]]);
     let sent = bot
         .send_message(ChatId(g), "Vote?")
         .reply_markup(keyboard)
         .await
         .unwrap();
-    sim.press_button(g, sent.id.0, emma.id, "vote:yes".into()).unwrap();
+    sim.press_button(g, sent.id.0, emma.id, "vote:yes".into())
+        .unwrap();
     expected.push(Box::new(move |u| {
         let UpdateKind::CallbackQuery(q) = &u.kind else {
             panic!("callback query expected: {u:?}");
@@ -262,7 +286,13 @@ async fn every_update_kind_parses_in_teloxide() {
         // From text, as teloxide does: its UpdateKind visitor needs borrowed keys.
         let update: Update = serde_json::from_str(&json.to_string()).unwrap();
         if matches!(update.kind, UpdateKind::Error(_)) {
-            let inner = json.as_object().unwrap().iter().find(|(k, _)| *k != "update_id").unwrap().1;
+            let inner = json
+                .as_object()
+                .unwrap()
+                .iter()
+                .find(|(k, _)| *k != "update_id")
+                .unwrap()
+                .1;
             let err = serde_json::from_value::<Message>(inner.clone()).err();
             panic!("teloxide could not parse: {json}\n{err:?}");
         }
@@ -271,7 +301,11 @@ async fn every_update_kind_parses_in_teloxide() {
     // The same through teloxide's own getUpdates.
     let updates = bot.get_updates().await.unwrap();
     assert_eq!(updates.len(), expected.len());
-    assert!(updates.iter().all(|u| !matches!(u.kind, UpdateKind::Error(_))));
+    assert!(
+        updates
+            .iter()
+            .all(|u| !matches!(u.kind, UpdateKind::Error(_)))
+    );
 }
 
 #[tokio::test]
@@ -312,7 +346,10 @@ async fn teloxide_bot_end_to_end() {
     assert_eq!(ups.len(), 1);
     assert_eq!(message_of(&ups[0]).text(), Some("three"));
     assert_eq!(sim.delivery_log().len(), 2);
-    bot.get_updates().offset(ups[0].id.as_offset()).await.unwrap();
+    bot.get_updates()
+        .offset(ups[0].id.as_offset())
+        .await
+        .unwrap();
     assert_eq!(sim.delivery_log().len(), 3);
 
     let keyboard = InlineKeyboardMarkup::new(vec![vec![
@@ -336,22 +373,32 @@ async fn teloxide_bot_end_to_end() {
         .edit_message_text(ChatId(chat.id), sent.id, "Picked")
         .await
         .unwrap_err();
-    assert!(matches!(err, RequestError::Api(ApiError::MessageNotModified)), "{err:?}");
+    assert!(
+        matches!(err, RequestError::Api(ApiError::MessageNotModified)),
+        "{err:?}"
+    );
     let err = bot
         .edit_message_text(ChatId(chat.id), MessageId(999), "x")
         .await
         .unwrap_err();
-    assert!(matches!(err, RequestError::Api(ApiError::MessageToEditNotFound)), "{err:?}");
+    assert!(
+        matches!(err, RequestError::Api(ApiError::MessageToEditNotFound)),
+        "{err:?}"
+    );
     let stored = sim.sent_to(chat.id);
     assert_eq!(stored[0].text, "Picked");
     assert!(stored[0].edited);
 
-    sim.press_button(chat.id, sent.id.0, user.id, "a".into()).unwrap();
+    sim.press_button(chat.id, sent.id.0, user.id, "a".into())
+        .unwrap();
     let ups = bot.get_updates().offset(4).await.unwrap();
     let UpdateKind::CallbackQuery(q) = &ups[0].kind else {
         panic!("callback expected: {:?}", ups[0]);
     };
-    bot.answer_callback_query(q.id.clone()).text("Done").await.unwrap();
+    bot.answer_callback_query(q.id.clone())
+        .text("Done")
+        .await
+        .unwrap();
     assert_eq!(sim.callback_answers()[0].text.as_deref(), Some("Done"));
 
     bot.set_my_commands(vec![
@@ -378,14 +425,20 @@ async fn teloxide_bot_end_to_end() {
     assert!(private.is_private());
 
     let photo = bot
-        .send_photo(ChatId(chat.id), InputFile::memory(vec![0x89, b'P', b'N', b'G']).file_name("a.png"))
+        .send_photo(
+            ChatId(chat.id),
+            InputFile::memory(vec![0x89, b'P', b'N', b'G']).file_name("a.png"),
+        )
         .caption("a photo")
         .await
         .unwrap();
     assert!(photo.photo().is_some());
     assert_eq!(photo.caption(), Some("a photo"));
     let doc = bot
-        .send_document(ChatId(chat.id), InputFile::memory(b"hello".to_vec()).file_name("notes.txt"))
+        .send_document(
+            ChatId(chat.id),
+            InputFile::memory(b"hello".to_vec()).file_name("notes.txt"),
+        )
         .await
         .unwrap();
     let d = doc.document().unwrap();
@@ -426,17 +479,25 @@ async fn teloxide_sees_faults_and_unparseable_updates() {
         ],
     });
     let err = bot.get_me().await.unwrap_err();
-    assert!(matches!(err, RequestError::RetryAfter(s) if s.seconds() == 3), "{err:?}");
+    assert!(
+        matches!(err, RequestError::RetryAfter(s) if s.seconds() == 3),
+        "{err:?}"
+    );
     let err = bot.get_me().await.unwrap_err();
     assert!(matches!(err, RequestError::Network(_)), "{err:?}");
     let err = bot.get_me().await.unwrap_err();
     assert!(matches!(err, RequestError::InvalidJson { .. }), "{err:?}");
     bot.get_me().await.unwrap();
     let err = bot.send_message(ChatId(chat.id), "hi").await.unwrap_err();
-    assert!(matches!(err, RequestError::Api(ApiError::BotBlocked)), "{err:?}");
+    assert!(
+        matches!(err, RequestError::Api(ApiError::BotBlocked)),
+        "{err:?}"
+    );
     bot.send_message(ChatId(chat.id), "hi").await.unwrap();
 
-    let bad = sim.inject_raw_text(r#"{"update_id":{update_id},"message":{"message_id":"not-a-number"}}"#.into());
+    let bad = sim.inject_raw_text(
+        r#"{"update_id":{update_id},"message":{"message_id":"not-a-number"}}"#.into(),
+    );
     let unknown = sim.inject_raw(json!({"brand_new_kind": {"x": 1}}));
     let ups = bot.get_updates().await.unwrap();
     assert_eq!(ups.len(), 2);
@@ -444,7 +505,10 @@ async fn teloxide_sees_faults_and_unparseable_updates() {
     assert!(matches!(ups[0].kind, UpdateKind::Error(_)));
     assert_eq!(ups[1].id.0, unknown);
     assert!(matches!(ups[1].kind, UpdateKind::Error(_)));
-    bot.get_updates().offset(ups[1].id.as_offset()).await.unwrap();
+    bot.get_updates()
+        .offset(ups[1].id.as_offset())
+        .await
+        .unwrap();
     let log = sim.delivery_log();
     assert_eq!(log[0].kind, "raw");
     assert_eq!(log[1].kind, "brand_new_kind");

@@ -45,7 +45,8 @@ impl ApiError {
     }
 
     fn body(&self) -> String {
-        let mut v = json!({ "ok": false, "error_code": self.code, "description": self.description });
+        let mut v =
+            json!({ "ok": false, "error_code": self.code, "description": self.description });
         if let Some(r) = self.retry_after {
             v["parameters"] = json!({ "retry_after": r });
         }
@@ -75,7 +76,9 @@ impl IntoResponse for Answer {
     fn into_response(self) -> Response {
         let body = match self {
             Answer::Value(v) => format!("{{\"ok\":true,\"result\":{v}}}"),
-            Answer::Described(v, d) => json!({ "ok": true, "result": v, "description": d }).to_string(),
+            Answer::Described(v, d) => {
+                json!({ "ok": true, "result": v, "description": d }).to_string()
+            }
             Answer::Raw(s) => s,
         };
         json_response(StatusCode::OK, body)
@@ -120,7 +123,11 @@ pub(crate) async fn handle(
         return ApiError::new(401, "Unauthorized").into_response();
     }
     let method = method.trim_end_matches('/');
-    let Some(method) = METHODS.iter().find(|m| m.eq_ignore_ascii_case(method)).copied() else {
+    let Some(method) = METHODS
+        .iter()
+        .find(|m| m.eq_ignore_ascii_case(method))
+        .copied()
+    else {
         return ApiError::new(404, "Not Found: method not found").into_response();
     };
     let content_type = headers
@@ -212,7 +219,11 @@ impl tokio::io::AsyncRead for FailingReader {
 async fn dispatch(sim: &Sim, method: &'static str, p: &Params) -> Result<Answer, ApiError> {
     let cfg = sim.config();
     let answer = match method {
-        "getMe" => Answer::Value(json::me_json(sim.bot_id(), &cfg.bot_first_name, &cfg.bot_username)),
+        "getMe" => Answer::Value(json::me_json(
+            sim.bot_id(),
+            &cfg.bot_first_name,
+            &cfg.bot_username,
+        )),
         "getUpdates" => return get_updates(sim, p).await,
         "setWebhook" => set_webhook(sim, p)?,
         "deleteWebhook" => delete_webhook(sim, p),
@@ -243,9 +254,11 @@ async fn get_updates(sim: &Sim, p: &Params) -> Result<Answer, ApiError> {
             st.queue.allowed = queue::allowed_mask(&names);
         }
         if offset > 0 {
-            st.queue.confirm_below(u32::try_from(offset).unwrap_or(u32::MAX));
+            st.queue
+                .confirm_below(u32::try_from(offset).unwrap_or(u32::MAX));
         } else if offset < 0 {
-            st.queue.keep_last(usize::try_from(offset.unsigned_abs()).unwrap_or(usize::MAX));
+            st.queue
+                .keep_last(usize::try_from(offset.unsigned_abs()).unwrap_or(usize::MAX));
         }
         st.poll_gen += 1;
         if st.queue.len() > 0 || timeout == 0 || inner.stopping.is_cancelled() {
@@ -305,12 +318,15 @@ fn set_webhook(sim: &Sim, p: &Params) -> Result<Answer, ApiError> {
         return Ok(delete_webhook(sim, p));
     }
     if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(ApiError::bad("bad webhook: An HTTPS URL must be provided for webhook"));
+        return Err(ApiError::bad(
+            "bad webhook: An HTTPS URL must be provided for webhook",
+        ));
     }
     let secret = p.str("secret_token").filter(|s| !s.is_empty());
     if let Some(s) = &secret {
         let ok = s.len() <= 256
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !ok {
             return Err(ApiError::bad("secret token contains unallowed characters"));
         }

@@ -71,7 +71,9 @@ impl State {
         if self.chats.contains_key(&id) {
             Ok(id)
         } else if id > 0 && self.users.contains_key(&(id as u64)) {
-            Err(ApiError::forbidden("bot can't initiate conversation with a user"))
+            Err(ApiError::forbidden(
+                "bot can't initiate conversation with a user",
+            ))
         } else {
             Err(ApiError::bad("chat not found"))
         }
@@ -90,11 +92,15 @@ impl State {
             return Ok(None);
         };
         if !m.is_object() {
-            return Err(ApiError::bad("can't parse reply keyboard markup JSON object"));
+            return Err(ApiError::bad(
+                "can't parse reply keyboard markup JSON object",
+            ));
         }
         if let Some(kb) = m.get("inline_keyboard") {
             let rows = kb.as_array().ok_or_else(|| {
-                ApiError::bad("field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array")
+                ApiError::bad(
+                    "field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array",
+                )
             })?;
             for row in rows {
                 let buttons = row.as_array().ok_or_else(|| {
@@ -135,9 +141,16 @@ impl State {
         }
     }
 
-    fn thread_of(&self, chat: i64, p: &Params, reply_to: Option<i32>) -> Result<Option<i32>, ApiError> {
+    fn thread_of(
+        &self,
+        chat: i64,
+        p: &Params,
+        reply_to: Option<i32>,
+    ) -> Result<Option<i32>, ApiError> {
         let rec = &self.chats[&chat];
-        let given = p.i64("message_thread_id")?.and_then(|t| i32::try_from(t).ok());
+        let given = p
+            .i64("message_thread_id")?
+            .and_then(|t| i32::try_from(t).ok());
         if given.is_some() && rec.chat.kind != SimChatKind::Supergroup {
             return Err(ApiError::bad("message thread not found"));
         }
@@ -205,7 +218,11 @@ impl State {
 
     fn send_file(&mut self, p: &Params, kind: BotMessageKind) -> Result<Value, ApiError> {
         let chat = self.resolve_chat(p)?;
-        let field = if kind == BotMessageKind::Photo { "photo" } else { "document" };
+        let field = if kind == BotMessageKind::Photo {
+            "photo"
+        } else {
+            "document"
+        };
         let (file_name, file_size) = match (p.files.get(field), p.str(field)) {
             (Some(f), _) => (f.file_name.clone(), Some(f.len as u64)),
             (None, Some(s)) if s.starts_with("attach://") => {
@@ -219,7 +236,11 @@ impl State {
                 let name = s.rsplit('/').next().filter(|n| n.contains('.'));
                 (name.map(str::to_owned), None)
             }
-            _ => return Err(ApiError::bad(&format!("there is no {field} in the request"))),
+            _ => {
+                return Err(ApiError::bad(&format!(
+                    "there is no {field} in the request"
+                )));
+            }
         };
         let caption = p.str("caption").unwrap_or_default();
         let parse_mode = p.str("parse_mode").filter(|s| !s.is_empty());
@@ -296,7 +317,10 @@ impl State {
         if b.msg.kind != BotMessageKind::Text {
             return Err(ApiError::bad("there is no text in the message to edit"));
         }
-        if b.msg.text == text && b.msg.parse_mode == parse_mode && b.msg.reply_markup == reply_markup {
+        if b.msg.text == text
+            && b.msg.parse_mode == parse_mode
+            && b.msg.reply_markup == reply_markup
+        {
             return Err(ApiError::bad(NOT_MODIFIED));
         }
         b.msg.text = text;
@@ -339,8 +363,9 @@ impl State {
     }
 
     fn answer_callback(&mut self, p: &Params) -> Result<Value, ApiError> {
-        let invalid =
-            || ApiError::bad("query is too old and response timeout expired or query id is invalid");
+        let invalid = || {
+            ApiError::bad("query is too old and response timeout expired or query id is invalid")
+        };
         let id = p.str("callback_query_id").ok_or_else(invalid)?;
         let cb = self.callbacks.get_mut(&id).ok_or_else(invalid)?;
         if cb.answered {
@@ -404,7 +429,9 @@ impl State {
 
 fn validate_button(b: &Value) -> Result<(), ApiError> {
     if b.get("text").and_then(Value::as_str).is_none() {
-        return Err(ApiError::bad("can't parse inline keyboard button: Field \"text\" must be of type String"));
+        return Err(ApiError::bad(
+            "can't parse inline keyboard button: Field \"text\" must be of type String",
+        ));
     }
     if let Some(data) = b.get("callback_data") {
         let len = data.as_str().map_or(0, str::len);

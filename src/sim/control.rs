@@ -103,7 +103,11 @@ struct NewTopic {
     name: String,
 }
 
-async fn create_topic(State(sim): State<Sim>, Path(id): Path<i64>, body: Bytes) -> Result<Response> {
+async fn create_topic(
+    State(sim): State<Sim>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response> {
     let t: NewTopic = parse(&body)?;
     Ok(ok(sim.create_topic(id, t.user_id, t.name)?))
 }
@@ -138,7 +142,12 @@ struct PressReq {
 
 async fn press(State(sim): State<Sim>, body: Bytes) -> Result<Response> {
     let p: PressReq = parse(&body)?;
-    Ok(ok(sim.press_button(p.chat_id, p.message_id, p.user_id, p.data)?))
+    Ok(ok(sim.press_button(
+        p.chat_id,
+        p.message_id,
+        p.user_id,
+        p.data,
+    )?))
 }
 
 async fn raw(State(sim): State<Sim>, body: Bytes) -> Result<Response> {

@@ -139,12 +139,24 @@ mod tests {
         });
         // chat -8 does not match rule 1; rule 2 fires on every 2nd request.
         assert_eq!(f.take("sendmessage", Some(-8)), None);
-        assert!(matches!(f.take("sendmessage", Some(-8)), Some(Fault::TooManyRequests { .. })));
-        assert!(matches!(f.take("sendmessage", Some(-7)), Some(Fault::Forbidden { .. })));
-        assert!(matches!(f.take("sendmessage", Some(-7)), Some(Fault::Forbidden { .. })));
+        assert!(matches!(
+            f.take("sendmessage", Some(-8)),
+            Some(Fault::TooManyRequests { .. })
+        ));
+        assert!(matches!(
+            f.take("sendmessage", Some(-7)),
+            Some(Fault::Forbidden { .. })
+        ));
+        assert!(matches!(
+            f.take("sendmessage", Some(-7)),
+            Some(Fault::Forbidden { .. })
+        ));
         // Rule 1 is used up now.
         assert_eq!(f.take("sendmessage", Some(-7)), None);
-        assert!(matches!(f.take("getme", None), Some(Fault::TooManyRequests { .. })));
+        assert!(matches!(
+            f.take("getme", None),
+            Some(Fault::TooManyRequests { .. })
+        ));
         // Rule 2 is used up too.
         for _ in 0..4 {
             assert_eq!(f.take("getme", None), None);
@@ -160,7 +172,10 @@ mod tests {
         let mut f = Faults::default();
         f.set(plan);
         for _ in 0..10 {
-            assert_eq!(f.take("getupdates", None), Some(Fault::ServerError { status: 502 }));
+            assert_eq!(
+                f.take("getupdates", None),
+                Some(Fault::ServerError { status: 502 })
+            );
         }
         assert_eq!(f.take("getme", None), None);
     }

@@ -40,7 +40,10 @@ impl Harness {
         let resp = self.http.post(url).json(&body).send().await.unwrap();
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn updates(&self, body: Value) -> Vec<Value> {
@@ -77,7 +80,10 @@ impl Harness {
 }
 
 fn ids(updates: &[Value]) -> Vec<u64> {
-    updates.iter().map(|u| u["update_id"].as_u64().unwrap()).collect()
+    updates
+        .iter()
+        .map(|u| u["update_id"].as_u64().unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -91,9 +97,15 @@ async fn auth_unknown_method_and_get_me() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 401);
     let v: Value = resp.json().await.unwrap();
-    assert_eq!(v, json!({"ok":false,"error_code":401,"description":"Unauthorized"}));
+    assert_eq!(
+        v,
+        json!({"ok":false,"error_code":401,"description":"Unauthorized"})
+    );
     let (s, v) = h.call("noSuchMethod", json!({})).await;
-    assert_eq!((s, v["description"].as_str()), (404, Some("Not Found: method not found")));
+    assert_eq!(
+        (s, v["description"].as_str()),
+        (404, Some("Not Found: method not found"))
+    );
     // GET with a query string and a case-insensitive method name.
     let url = format!("{}/bot{}/GETME?x=1", h.base, h.sim.token());
     let v: Value = h.http.get(url).send().await.unwrap().json().await.unwrap();
@@ -166,7 +178,11 @@ async fn long_poll_wakes_on_new_update() {
     poster.await.unwrap();
     // An empty long poll answers after the timeout.
     let t0 = std::time::Instant::now();
-    assert!(h.updates(json!({"offset": 2, "timeout": 1})).await.is_empty());
+    assert!(
+        h.updates(json!({"offset": 2, "timeout": 1}))
+            .await
+            .is_empty()
+    );
     assert!(t0.elapsed() >= Duration::from_millis(900));
 }
 
@@ -177,7 +193,12 @@ async fn second_poll_terminates_the_first() {
         let http = h.http.clone();
         let url = format!("{}/bot{}/getUpdates", h.base, h.sim.token());
         tokio::spawn(async move {
-            let r = http.post(url).json(&json!({"timeout": 30})).send().await.unwrap();
+            let r = http
+                .post(url)
+                .json(&json!({"timeout": 30}))
+                .send()
+                .await
+                .unwrap();
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
         })
     };
@@ -185,14 +206,20 @@ async fn second_poll_terminates_the_first() {
     assert!(h.updates(json!({"timeout": 0})).await.is_empty());
     let (status, body) = first.await.unwrap();
     assert_eq!(status, 409);
-    assert!(body["description"].as_str().unwrap().starts_with("Conflict: terminated by other getUpdates"));
+    assert!(
+        body["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Conflict: terminated by other getUpdates")
+    );
 }
 
 #[tokio::test]
 async fn allowed_updates_is_remembered() {
     let h = start().await;
     let (chat, user) = h.group();
-    h.updates(json!({"allowed_updates": ["callback_query"]})).await;
+    h.updates(json!({"allowed_updates": ["callback_query"]}))
+        .await;
     h.say(chat, user, "ignored");
     // Not specifying allowed_updates keeps the previous filter.
     assert!(h.updates(json!({})).await.is_empty());
@@ -209,33 +236,44 @@ async fn webhook_blocks_get_updates_and_delivers() {
     let h = start().await;
     let (chat, user) = h.group();
     // A webhook receiver that fails the first delivery, then accepts.
-    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(Option<String>, Value)>::new()));
+    let received =
+        std::sync::Arc::new(std::sync::Mutex::new(Vec::<(Option<String>, Value)>::new()));
     let hook = {
         let received = received.clone();
         let fails = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(1));
         axum::Router::new().route(
             "/hook",
-            axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-                let received = received.clone();
-                let fails = fails.clone();
-                async move {
-                    if fails.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
-                        return axum::http::StatusCode::BAD_GATEWAY;
+            axum::routing::post(
+                move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                    let received = received.clone();
+                    let fails = fails.clone();
+                    async move {
+                        if fails.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+                            return axum::http::StatusCode::BAD_GATEWAY;
+                        }
+                        let secret = headers
+                            .get("X-Telegram-Bot-Api-Secret-Token")
+                            .map(|v| v.to_str().unwrap().to_owned());
+                        received
+                            .lock()
+                            .unwrap()
+                            .push((secret, serde_json::from_slice(&body).unwrap()));
+                        axum::http::StatusCode::OK
                     }
-                    let secret = headers
-                        .get("X-Telegram-Bot-Api-Secret-Token")
-                        .map(|v| v.to_str().unwrap().to_owned());
-                    received.lock().unwrap().push((secret, serde_json::from_slice(&body).unwrap()));
-                    axum::http::StatusCode::OK
-                }
-            }),
+                },
+            ),
         )
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, hook).await });
     h.say(chat, user, "one");
-    let (s, v) = h.call("setWebhook", json!({"url": hook_url, "secret_token": "s3cr3t"})).await;
+    let (s, v) = h
+        .call(
+            "setWebhook",
+            json!({"url": hook_url, "secret_token": "s3cr3t"}),
+        )
+        .await;
     assert_eq!((s, &v["result"]), (200, &json!(true)), "{v}");
     let (s, v) = h.call("getUpdates", json!({})).await;
     assert_eq!(s, 409);
@@ -259,7 +297,9 @@ async fn webhook_blocks_get_updates_and_delivers() {
     let (_, info) = h.call("getWebhookInfo", json!({})).await;
     assert_eq!(info["result"]["url"], json!(hook_url));
     assert!(info["result"]["last_error_message"].is_string());
-    let (s, _) = h.call("deleteWebhook", json!({"drop_pending_updates": true})).await;
+    let (s, _) = h
+        .call("deleteWebhook", json!({"drop_pending_updates": true}))
+        .await;
     assert_eq!(s, 200);
     assert!(h.updates(json!({})).await.is_empty());
 }
@@ -272,7 +312,10 @@ async fn faults_are_injected_and_never_lose_updates() {
     h.say(chat, user, "b");
     h.sim.set_faults(FaultPlan {
         rules: vec![
-            FaultRule::once(Some("getupdates"), Fault::TooManyRequests { retry_after: 7 }),
+            FaultRule::once(
+                Some("getupdates"),
+                Fault::TooManyRequests { retry_after: 7 },
+            ),
             FaultRule::once(Some("getUpdates"), Fault::ServerError { status: 502 }),
             FaultRule::once(Some("getUpdates"), Fault::MalformedBody),
             FaultRule::once(Some("getUpdates"), Fault::DropConnection),
@@ -290,7 +333,13 @@ async fn faults_are_injected_and_never_lose_updates() {
     let (s, v) = h.call("getUpdates", json!({"offset": 2})).await;
     assert!(s == 200 && v.is_string(), "malformed body expected: {v}");
     let url = format!("{}/bot{}/getUpdates", h.base, h.sim.token());
-    let err = h.http.post(url).json(&json!({"offset": 2})).send().await.unwrap_err();
+    let err = h
+        .http
+        .post(url)
+        .json(&json!({"offset": 2}))
+        .send()
+        .await
+        .unwrap_err();
     assert!(!err.is_status(), "connection error expected: {err:?}");
     // None of the faulted calls applied the offset.
     assert!(h.sim.delivery_log().is_empty());
@@ -311,8 +360,13 @@ async fn faults_are_injected_and_never_lose_updates() {
             every: 1,
         }],
     });
-    let (s, v) = h.call("sendMessage", json!({"chat_id": chat, "text": "x"})).await;
-    assert_eq!((s, v["description"].as_str()), (403, Some("Forbidden: bot was blocked by the user")));
+    let (s, v) = h
+        .call("sendMessage", json!({"chat_id": chat, "text": "x"}))
+        .await;
+    assert_eq!(
+        (s, v["description"].as_str()),
+        (403, Some("Forbidden: bot was blocked by the user"))
+    );
     let other = h.sim.add_chat(NewChat {
         id: None,
         kind: SimChatKind::Group,
@@ -320,10 +374,14 @@ async fn faults_are_injected_and_never_lose_updates() {
         username: None,
         is_forum: false,
     });
-    let (s, _) = h.call("sendMessage", json!({"chat_id": other.id, "text": "x"})).await;
+    let (s, _) = h
+        .call("sendMessage", json!({"chat_id": other.id, "text": "x"}))
+        .await;
     assert_eq!(s, 200);
     h.sim.clear_faults();
-    let (s, _) = h.call("sendMessage", json!({"chat_id": chat, "text": "x"})).await;
+    let (s, _) = h
+        .call("sendMessage", json!({"chat_id": chat, "text": "x"}))
+        .await;
     assert_eq!(s, 200);
 }
 
@@ -331,23 +389,42 @@ async fn faults_are_injected_and_never_lose_updates() {
 async fn send_edit_delete_and_validation() {
     let h = start().await;
     let (chat, user) = h.group();
-    let (s, v) = h.call("sendMessage", json!({"chat_id": chat, "text": "  "})).await;
-    assert_eq!((s, v["description"].as_str()), (400, Some("Bad Request: message text is empty")));
+    let (s, v) = h
+        .call("sendMessage", json!({"chat_id": chat, "text": "  "}))
+        .await;
+    assert_eq!(
+        (s, v["description"].as_str()),
+        (400, Some("Bad Request: message text is empty"))
+    );
     let long = "ب".repeat(4097);
-    let (_, v) = h.call("sendMessage", json!({"chat_id": chat, "text": long})).await;
+    let (_, v) = h
+        .call("sendMessage", json!({"chat_id": chat, "text": long}))
+        .await;
     assert_eq!(v["description"], "Bad Request: message is too long");
     // 4096 UTF-16 units is fine even with HTML markup around it.
     let ok = format!("<b>{}</b>", "x".repeat(4096));
-    let (s, _) = h.call("sendMessage", json!({"chat_id": chat, "text": ok, "parse_mode": "HTML"})).await;
+    let (s, _) = h
+        .call(
+            "sendMessage",
+            json!({"chat_id": chat, "text": ok, "parse_mode": "HTML"}),
+        )
+        .await;
     assert_eq!(s, 200);
     let kb = |data: &str| json!({"inline_keyboard": [[{"text": "b", "callback_data": data}]]});
     let (_, v) = h
-        .call("sendMessage", json!({"chat_id": chat, "text": "k", "reply_markup": kb(&"x".repeat(65))}))
+        .call(
+            "sendMessage",
+            json!({"chat_id": chat, "text": "k", "reply_markup": kb(&"x".repeat(65))}),
+        )
         .await;
     assert_eq!(v["description"], "Bad Request: BUTTON_DATA_INVALID");
-    let (_, v) = h.call("sendMessage", json!({"chat_id": 999, "text": "k"})).await;
+    let (_, v) = h
+        .call("sendMessage", json!({"chat_id": 999, "text": "k"}))
+        .await;
     assert_eq!(v["description"], "Bad Request: chat not found");
-    let (_, v) = h.call("sendMessage", json!({"chat_id": user, "text": "k"})).await;
+    let (_, v) = h
+        .call("sendMessage", json!({"chat_id": user, "text": "k"}))
+        .await;
     assert_eq!(v["error_code"], 403);
     let p = h.say(chat, user, "hello");
     let (s, v) = h
@@ -365,22 +442,51 @@ async fn send_edit_delete_and_validation() {
     assert_eq!(m["entities"][0]["type"], "bot_command");
     assert_eq!(m["from"]["is_bot"], true);
     let (_, v) = h.call("editMessageText", json!({"chat_id": chat, "message_id": mid, "text": "hi /help", "reply_markup": kb("d1")})).await;
-    assert!(v["description"].as_str().unwrap().starts_with("Bad Request: message is not modified"));
-    let (_, v) = h.call("editMessageText", json!({"chat_id": chat, "message_id": 77, "text": "z"})).await;
+    assert!(
+        v["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Bad Request: message is not modified")
+    );
+    let (_, v) = h
+        .call(
+            "editMessageText",
+            json!({"chat_id": chat, "message_id": 77, "text": "z"}),
+        )
+        .await;
     assert_eq!(v["description"], "Bad Request: message to edit not found");
-    let (_, v) = h.call("editMessageText", json!({"chat_id": chat, "message_id": p.message_id, "text": "z"})).await;
+    let (_, v) = h
+        .call(
+            "editMessageText",
+            json!({"chat_id": chat, "message_id": p.message_id, "text": "z"}),
+        )
+        .await;
     assert_eq!(v["description"], "Bad Request: message can't be edited");
-    let (s, v) = h.call("editMessageText", json!({"chat_id": chat, "message_id": mid, "text": "edited"})).await;
+    let (s, v) = h
+        .call(
+            "editMessageText",
+            json!({"chat_id": chat, "message_id": mid, "text": "edited"}),
+        )
+        .await;
     assert_eq!(s, 200);
     assert!(v["result"]["edit_date"].is_i64());
     let sent = h.sim.sent_to(chat);
     let last = sent.iter().find(|b| b.message_id == mid as i32).unwrap();
     assert!(last.edited && last.reply_markup.is_none() && last.text == "edited");
-    let (s, _) = h.call("editMessageReplyMarkup", json!({"chat_id": chat, "message_id": mid, "reply_markup": kb("d2")})).await;
+    let (s, _) = h
+        .call(
+            "editMessageReplyMarkup",
+            json!({"chat_id": chat, "message_id": mid, "reply_markup": kb("d2")}),
+        )
+        .await;
     assert_eq!(s, 200);
-    let (s, _) = h.call("deleteMessage", json!({"chat_id": chat, "message_id": mid})).await;
+    let (s, _) = h
+        .call("deleteMessage", json!({"chat_id": chat, "message_id": mid}))
+        .await;
     assert_eq!(s, 200);
-    let (_, v) = h.call("deleteMessage", json!({"chat_id": chat, "message_id": mid})).await;
+    let (_, v) = h
+        .call("deleteMessage", json!({"chat_id": chat, "message_id": mid}))
+        .await;
     assert_eq!(v["description"], "Bad Request: message to delete not found");
     assert!(h.sim.sent_to(chat).iter().any(|b| b.deleted));
     assert_eq!(h.sim.stats().bot_sends["sendMessage"], 2);
@@ -391,8 +497,11 @@ async fn callbacks_commands_chat_and_forms() {
     let h = start().await;
     let (chat, user) = h.group();
     let (_, v) = h
-        .call("sendMessage", json!({"chat_id": chat, "text": "pick",
-            "reply_markup": {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}}))
+        .call(
+            "sendMessage",
+            json!({"chat_id": chat, "text": "pick",
+            "reply_markup": {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}}),
+        )
         .await;
     let mid = v["result"]["message_id"].as_i64().unwrap() as i32;
     h.sim.press_button(chat, mid, user, "a".into()).unwrap();
@@ -401,9 +510,16 @@ async fn callbacks_commands_chat_and_forms() {
     assert_eq!(cq["data"], "a");
     assert_eq!(cq["message"]["message_id"], mid);
     let id = cq["id"].as_str().unwrap();
-    let (s, _) = h.call("answerCallbackQuery", json!({"callback_query_id": id, "text": "ok"})).await;
+    let (s, _) = h
+        .call(
+            "answerCallbackQuery",
+            json!({"callback_query_id": id, "text": "ok"}),
+        )
+        .await;
     assert_eq!(s, 200);
-    let (s, _) = h.call("answerCallbackQuery", json!({"callback_query_id": id})).await;
+    let (s, _) = h
+        .call("answerCallbackQuery", json!({"callback_query_id": id}))
+        .await;
     assert_eq!(s, 400);
     assert_eq!(h.sim.callback_answers()[0].text.as_deref(), Some("ok"));
     // A url-encoded form, as some clients send.
@@ -417,10 +533,21 @@ async fn callbacks_commands_chat_and_forms() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
-    assert_eq!(h.sim.commands(), vec![("stats".to_owned(), "Show stats".to_owned())]);
+    assert_eq!(
+        h.sim.commands(),
+        vec![("stats".to_owned(), "Show stats".to_owned())]
+    );
     let (_, v) = h.call("getMyCommands", json!({})).await;
-    assert_eq!(v["result"], json!([{"command": "stats", "description": "Show stats"}]));
-    let (_, v) = h.call("setMyCommands", json!({"commands": [{"command": "Bad", "description": "x"}]})).await;
+    assert_eq!(
+        v["result"],
+        json!([{"command": "stats", "description": "Show stats"}])
+    );
+    let (_, v) = h
+        .call(
+            "setMyCommands",
+            json!({"commands": [{"command": "Bad", "description": "x"}]}),
+        )
+        .await;
     assert_eq!(v["description"], "Bad Request: BOT_COMMAND_INVALID");
     let (_, v) = h.call("getChat", json!({"chat_id": chat})).await;
     assert_eq!(v["result"]["type"], "supergroup");
@@ -431,32 +558,56 @@ async fn callbacks_commands_chat_and_forms() {
 async fn control_api_round_trip() {
     let h = start().await;
     let post = |path: &str, body: Value| {
-        h.http.post(format!("{}/control/{path}", h.base)).json(&body).send()
+        h.http
+            .post(format!("{}/control/{path}", h.base))
+            .json(&body)
+            .send()
     };
-    let u: Value = post("users", json!({"first_name": "مریم", "language_code": "fa"}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let c: Value = post("chats", json!({"kind": "supergroup", "title": "T", "is_forum": true}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let u: Value = post(
+        "users",
+        json!({"first_name": "مریم", "language_code": "fa"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let c: Value = post(
+        "chats",
+        json!({"kind": "supergroup", "title": "T", "is_forum": true}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     let (uid, cid) = (u["id"].as_u64().unwrap(), c["id"].as_i64().unwrap());
     assert!(cid < -1_000_000_000_000);
-    let r = post(&format!("chats/{cid}/join"), json!({"user_id": uid})).await.unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    let r = post("messages", json!({"chat_id": cid, "user_id": uid, "text": "سلام", "thread_id": 5}))
+    let r = post(&format!("chats/{cid}/join"), json!({"user_id": uid}))
         .await
         .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = post(
+        "messages",
+        json!({"chat_id": cid, "user_id": uid, "text": "سلام", "thread_id": 5}),
+    )
+    .await
+    .unwrap();
     let posted: Value = r.json().await.unwrap();
     let mid = posted["message_id"].as_i64().unwrap();
-    let r = post("edit", json!({"chat_id": cid, "message_id": mid, "text": "سلام!"})).await.unwrap();
+    let r = post(
+        "edit",
+        json!({"chat_id": cid, "message_id": mid, "text": "سلام!"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let r = post("messages", json!({"chat_id": 5, "user_id": uid, "text": "x"})).await.unwrap();
+    let r = post(
+        "messages",
+        json!({"chat_id": 5, "user_id": uid, "text": "x"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status().as_u16(), 404);
     assert!(r.json::<Value>().await.unwrap()["error"].is_string());
     let r = post("messages", json!({"nope": true})).await.unwrap();
@@ -468,12 +619,17 @@ async fn control_api_round_trip() {
         .send()
         .await
         .unwrap();
-    let raw_id = r.json::<Value>().await.unwrap()["update_id"].as_u64().unwrap();
+    let raw_id = r.json::<Value>().await.unwrap()["update_id"]
+        .as_u64()
+        .unwrap();
     let ups = h.updates(json!({})).await;
     assert_eq!(ups.len(), 4);
     assert_eq!(ups[1]["message"]["message_thread_id"], 5);
     assert_eq!(ups[1]["message"]["is_topic_message"], true);
-    assert_eq!(ups[1]["message"]["reply_to_message"]["forum_topic_created"]["name"], "Topic 5");
+    assert_eq!(
+        ups[1]["message"]["reply_to_message"]["forum_topic_created"]["name"],
+        "Topic 5"
+    );
     assert_eq!(ups[2]["edited_message"]["text"], "سلام!");
     assert_eq!(ups[3]["update_id"].as_u64(), Some(raw_id));
     h.updates(json!({"offset": raw_id + 1})).await;
@@ -488,13 +644,31 @@ async fn control_api_round_trip() {
         .unwrap();
     assert_eq!(log.len(), 2);
     assert_eq!(log[1]["kind"], "edited_message");
-    let stats: Value = h.http.get(format!("{}/control/stats", h.base)).send().await.unwrap().json().await.unwrap();
+    let stats: Value = h
+        .http
+        .get(format!("{}/control/stats", h.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(stats["confirmed"], 4);
-    let r = post("faults", json!([{"fault": {"kind": "too_many_requests", "retry_after": 1}}])).await.unwrap();
+    let r = post(
+        "faults",
+        json!([{"fault": {"kind": "too_many_requests", "retry_after": 1}}]),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["rules"], 1);
     let (s, _) = h.call("getMe", json!({})).await;
     assert_eq!(s, 429);
-    let r = h.http.delete(format!("{}/control/faults", h.base)).send().await.unwrap();
+    let r = h
+        .http
+        .delete(format!("{}/control/faults", h.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
 }
 
@@ -508,7 +682,13 @@ fn generator_is_deterministic_and_bilingual() {
             generator.step(&sim);
         }
         let report = generator.report().clone();
-        let json: Vec<String> = sim.lock().queue.pending_json().iter().map(|s| s.to_string()).collect();
+        let json: Vec<String> = sim
+            .lock()
+            .queue
+            .pending_json()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         (json, report)
     };
     // Dates come from the clock; everything else must be identical.
@@ -535,7 +715,10 @@ fn generator_is_deterministic_and_bilingual() {
     };
     let (a, ra) = run(42);
     let (b, rb) = run(42);
-    assert!(normalized(&a) == normalized(&b), "same seed, different traffic");
+    assert!(
+        normalized(&a) == normalized(&b),
+        "same seed, different traffic"
+    );
     assert_eq!(ra, rb);
     let (c, _) = run(43);
     assert!(normalized(&a) != normalized(&c));
@@ -547,7 +730,10 @@ fn generator_is_deterministic_and_bilingual() {
     assert!(all.contains("\"photo\""));
     assert!(all.contains("reply_to_message"));
     assert!(all.contains("bot_command"));
-    assert!(ra.replies > 100 && ra.edits > 30 && ra.media > 100 && ra.commands > 20, "{ra:?}");
+    assert!(
+        ra.replies > 100 && ra.edits > 30 && ra.media > 100 && ra.commands > 20,
+        "{ra:?}"
+    );
     assert_eq!(ra.errors, 0, "{ra:?}");
 }
 
@@ -568,5 +754,8 @@ async fn run_traffic_paces_messages() {
     let produced = sim.stats().produced - before;
     let actions = report.messages + report.edits + report.joins + report.leaves;
     assert_eq!(produced, actions);
-    assert!((800..=1100).contains(&actions), "{actions} actions in 0.5 s at 2000/s");
+    assert!(
+        (800..=1100).contains(&actions),
+        "{actions} actions in 0.5 s at 2000/s"
+    );
 }

@@ -339,7 +339,8 @@ fn classify(tok: &str) -> Option<(&'static str, usize)> {
             .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '\u{200c}'))
             .unwrap_or(rest.len());
         let tag = &rest[..len];
-        return (len > 0 && !tag.chars().all(|c| c.is_ascii_digit())).then_some(("hashtag", 1 + len));
+        return (len > 0 && !tag.chars().all(|c| c.is_ascii_digit()))
+            .then_some(("hashtag", 1 + len));
     }
     if tok.starts_with("http://") || tok.starts_with("https://") {
         let trimmed = tok.trim_end_matches(['.', ',', '!', '?', ')', ':', ';']);
@@ -377,7 +378,10 @@ mod tests {
     #[test]
     fn entities_use_utf16_offsets() {
         let e = entities("/start@tgbox_sim_bot hi", "tgbox_sim_bot");
-        assert_eq!(e, vec![json!({"type":"bot_command","offset":0,"length":20})]);
+        assert_eq!(
+            e,
+            vec![json!({"type":"bot_command","offset":0,"length":20})]
+        );
         let e = entities("😀 /search رضا #کتاب‌ها @someone https://x.org/a.", "b");
         assert_eq!(e[0], json!({"type":"bot_command","offset":3,"length":7}));
         assert_eq!(e[1]["type"], "hashtag");

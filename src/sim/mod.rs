@@ -10,6 +10,8 @@ mod bot_api;
 mod bot_send;
 mod control;
 mod faults;
+#[cfg(test)]
+mod http_tests;
 mod json;
 mod params;
 mod queue;
@@ -17,8 +19,6 @@ mod render;
 mod state;
 pub mod text;
 pub mod traffic;
-#[cfg(test)]
-mod http_tests;
 mod types;
 mod webhook;
 

@@ -21,7 +21,11 @@ pub(crate) struct Params {
 }
 
 impl Params {
-    pub fn parse(query: Option<&str>, content_type: Option<&str>, body: &[u8]) -> Result<Params, ApiError> {
+    pub fn parse(
+        query: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<Params, ApiError> {
         let mut p = Params::default();
         if let Some(q) = query {
             for (k, v) in parse_urlencoded(q.as_bytes()) {
@@ -121,7 +125,9 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     let first = needle[0];
     let mut i = from;
     while i + needle.len() <= hay.len() {
-        let pos = hay[i..=hay.len() - needle.len()].iter().position(|b| *b == first)?;
+        let pos = hay[i..=hay.len() - needle.len()]
+            .iter()
+            .position(|b| *b == first)?;
         i += pos;
         if &hay[i..i + needle.len()] == needle {
             return Some(i);
@@ -201,15 +207,13 @@ fn percent_decode(s: &[u8]) -> String {
     while i < s.len() {
         match s[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < s.len() => {
-                match (hex(s[i + 1]), hex(s[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < s.len() => match (hex(s[i + 1]), hex(s[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -231,7 +235,10 @@ mod tests {
         .unwrap();
         assert_eq!(p.i64("chat_id").unwrap(), Some(-100));
         assert_eq!(p.str("text").as_deref(), Some("a b c"));
-        assert_eq!(p.json("reply_markup").unwrap().unwrap()["inline_keyboard"], serde_json::json!([]));
+        assert_eq!(
+            p.json("reply_markup").unwrap().unwrap()["inline_keyboard"],
+            serde_json::json!([])
+        );
         assert_eq!(p.str("x").as_deref(), Some("✓"));
         assert_eq!(percent_decode(b"%4"), "%4");
         assert_eq!(percent_decode(b"%41"), "A");
@@ -250,7 +257,12 @@ mod tests {
 
     #[test]
     fn json_body() {
-        let p = Params::parse(None, Some("application/json"), br#"{"chat_id":5,"offset":-1}"#).unwrap();
+        let p = Params::parse(
+            None,
+            Some("application/json"),
+            br#"{"chat_id":5,"offset":-1}"#,
+        )
+        .unwrap();
         assert_eq!(p.i64("offset").unwrap(), Some(-1));
         assert!(Params::parse(None, Some("application/json"), b"{oops").is_err());
     }

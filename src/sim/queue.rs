@@ -286,7 +286,10 @@ mod tests {
         q.keep_last(1);
         assert_eq!(q.len(), 1);
         assert_eq!(q.dropped, 2);
-        assert_eq!(q.batch_response(100), "{\"ok\":true,\"result\":[{\"update_id\":5,\"message\":{}}]}");
+        assert_eq!(
+            q.batch_response(100),
+            "{\"ok\":true,\"result\":[{\"update_id\":5,\"message\":{}}]}"
+        );
         assert!(q.confirm_front(5));
         assert_eq!(q.batch_response(100), "{\"ok\":true,\"result\":[]}");
     }

@@ -10,7 +10,13 @@ use super::types::BotMessageKind;
 const TOPIC_ICON_COLOR: u32 = 7_322_096;
 
 impl State {
-    fn common(&self, chat: &ChatRec, id: i32, date: i64, thread_id: Option<i32>) -> Map<String, Value> {
+    fn common(
+        &self,
+        chat: &ChatRec,
+        id: i32,
+        date: i64,
+        thread_id: Option<i32>,
+    ) -> Map<String, Value> {
         let mut o = Map::new();
         o.insert("message_id".into(), json!(id));
         o.insert("date".into(), json!(date));
@@ -25,10 +31,9 @@ impl State {
     }
 
     fn user_json(&self, id: u64) -> Value {
-        self.users
-            .get(&id)
-            .map(|r| r.json.clone())
-            .unwrap_or_else(|| json!({ "id": id, "is_bot": false, "first_name": "Deleted Account" }))
+        self.users.get(&id).map(|r| r.json.clone()).unwrap_or_else(
+            || json!({ "id": id, "is_bot": false, "first_name": "Deleted Account" }),
+        )
     }
 
     /// A user-side message. `with_reply` adds `reply_to_message` (nested messages carry none).
@@ -91,7 +96,8 @@ impl State {
                     o.insert("photo".into(), json::photo_sizes(b.file_seq));
                 } else {
                     let name = b.file_name.as_deref().unwrap_or("document");
-                    let doc = json::document_json(b.file_seq, name, json::mime_for(name), b.file_size);
+                    let doc =
+                        json::document_json(b.file_seq, name, json::mime_for(name), b.file_size);
                     o.insert("document".into(), doc);
                 }
                 if !b.visible.is_empty() {

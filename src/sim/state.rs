@@ -90,12 +90,18 @@ impl ChatRec {
     }
 
     pub fn bot_msg(&self, id: i32) -> Option<&BotRec> {
-        let i = self.bot.binary_search_by_key(&id, |b| b.msg.message_id).ok()?;
+        let i = self
+            .bot
+            .binary_search_by_key(&id, |b| b.msg.message_id)
+            .ok()?;
         self.bot.get(i).filter(|b| !b.msg.deleted)
     }
 
     pub fn bot_msg_mut(&mut self, id: i32) -> Option<&mut BotRec> {
-        let i = self.bot.binary_search_by_key(&id, |b| b.msg.message_id).ok()?;
+        let i = self
+            .bot
+            .binary_search_by_key(&id, |b| b.msg.message_id)
+            .ok()?;
         self.bot.get_mut(i).filter(|b| !b.msg.deleted)
     }
 
@@ -228,7 +234,11 @@ impl State {
                     Some(rec) => rec.user.clone(),
                     None => self.add_user(NewUser {
                         id: c.id.map(|id| id as u64),
-                        first_name: if c.title.is_empty() { "User".into() } else { c.title },
+                        first_name: if c.title.is_empty() {
+                            "User".into()
+                        } else {
+                            c.title
+                        },
                         ..NewUser::default()
                     }),
                 };
@@ -323,7 +333,10 @@ impl State {
 
     pub fn join(&mut self, chat: i64, user: u64) -> Result<Posted, SimError> {
         self.group_and_user(chat, user)?;
-        let rec = self.chats.get_mut(&chat).ok_or(SimError::UnknownChat(chat))?;
+        let rec = self
+            .chats
+            .get_mut(&chat)
+            .ok_or(SimError::UnknownChat(chat))?;
         if !rec.members.insert(user) {
             return Err(SimError::AlreadyMember { chat, user });
         }
@@ -332,7 +345,10 @@ impl State {
 
     pub fn leave(&mut self, chat: i64, user: u64) -> Result<Posted, SimError> {
         self.group_and_user(chat, user)?;
-        let rec = self.chats.get_mut(&chat).ok_or(SimError::UnknownChat(chat))?;
+        let rec = self
+            .chats
+            .get_mut(&chat)
+            .ok_or(SimError::UnknownChat(chat))?;
         if !rec.members.remove(&user) {
             return Err(SimError::NotMember { chat, user });
         }
@@ -389,19 +405,36 @@ impl State {
             Some((m, seq)) => Body::Media(m, seq),
             None => Body::Text,
         };
-        self.post_user_msg(msg.chat_id, sender, body, &msg.text, msg.reply_to, thread_id)
+        self.post_user_msg(
+            msg.chat_id,
+            sender,
+            body,
+            &msg.text,
+            msg.reply_to,
+            thread_id,
+        )
     }
 
     pub fn create_topic(&mut self, chat: i64, user: u64, name: String) -> Result<Posted, SimError> {
         if !self.users.contains_key(&user) {
             return Err(SimError::UnknownUser(user));
         }
-        let rec = self.chats.get_mut(&chat).ok_or(SimError::UnknownChat(chat))?;
+        let rec = self
+            .chats
+            .get_mut(&chat)
+            .ok_or(SimError::UnknownChat(chat))?;
         if !rec.chat.is_forum {
             return Err(SimError::NotAForum(chat));
         }
         let thread = rec.next_mid;
-        self.post_user_msg(chat, Sender::User(user), Body::TopicCreated, &name, None, Some(thread))
+        self.post_user_msg(
+            chat,
+            Sender::User(user),
+            Body::TopicCreated,
+            &name,
+            None,
+            Some(thread),
+        )
     }
 
     /// Stores a new user-side message and queues its update.
@@ -414,7 +447,10 @@ impl State {
         reply_to: Option<i32>,
         thread_id: Option<i32>,
     ) -> Result<Posted, SimError> {
-        let rec = self.chats.get_mut(&chat).ok_or(SimError::UnknownChat(chat))?;
+        let rec = self
+            .chats
+            .get_mut(&chat)
+            .ok_or(SimError::UnknownChat(chat))?;
         let kind = if rec.chat.kind == SimChatKind::Channel {
             queue::CHANNEL_POST
         } else {
@@ -462,7 +498,12 @@ impl State {
         })
     }
 
-    pub fn edit(&mut self, chat: i64, message_id: i32, new_text: String) -> Result<Posted, SimError> {
+    pub fn edit(
+        &mut self,
+        chat: i64,
+        message_id: i32,
+        new_text: String,
+    ) -> Result<Posted, SimError> {
         let not_found = SimError::MessageNotFound {
             chat_id: chat,
             message_id,
@@ -471,7 +512,10 @@ impl State {
         if len > MAX_TEXT_UTF16 {
             return Err(SimError::TooLong(len));
         }
-        let rec = self.chats.get_mut(&chat).ok_or(SimError::UnknownChat(chat))?;
+        let rec = self
+            .chats
+            .get_mut(&chat)
+            .ok_or(SimError::UnknownChat(chat))?;
         let kind = if rec.chat.kind == SimChatKind::Channel {
             queue::EDITED_CHANNEL_POST
         } else {
@@ -503,10 +547,12 @@ impl State {
             .json
             .clone();
         let rec = self.chats.get(&chat).ok_or(SimError::UnknownChat(chat))?;
-        let b = rec.bot_msg(bot_message_id).ok_or(SimError::MessageNotFound {
-            chat_id: chat,
-            message_id: bot_message_id,
-        })?;
+        let b = rec
+            .bot_msg(bot_message_id)
+            .ok_or(SimError::MessageNotFound {
+                chat_id: chat,
+                message_id: bot_message_id,
+            })?;
         let message = self.render_bot(rec, b, true);
         let seq = self.callback_seq;
         self.callback_seq += 1;

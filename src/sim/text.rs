@@ -90,7 +90,15 @@ const EN_WORDS: &[&str] = &[
 ];
 
 const FA_WORDS: &[&str] = &[
-    "کتاب", "جلسه", "برنامه\u{200c}نویسی", "کوه", "دانشگاه", "قیمت", "عکس", "موسیقی", "سفر",
+    "کتاب",
+    "جلسه",
+    "برنامه\u{200c}نویسی",
+    "کوه",
+    "دانشگاه",
+    "قیمت",
+    "عکس",
+    "موسیقی",
+    "سفر",
     "تهران",
 ];
 
@@ -100,15 +108,35 @@ pub(crate) const EMOJI: &[&str] = &[
 ];
 
 const EN_FIRST: &[&str] = &[
-    "James", "Emma", "Liam", "Olivia", "Noah", "Ava", "Oliver", "Sophia", "Lucas", "Mia", "Ethan",
-    "Isabella", "Mason", "Charlotte", "Logan", "Amelia", "Jack", "Harper", "Henry", "Ella",
-    "Daniel", "Grace", "Samuel", "Chloe",
+    "James",
+    "Emma",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Ava",
+    "Oliver",
+    "Sophia",
+    "Lucas",
+    "Mia",
+    "Ethan",
+    "Isabella",
+    "Mason",
+    "Charlotte",
+    "Logan",
+    "Amelia",
+    "Jack",
+    "Harper",
+    "Henry",
+    "Ella",
+    "Daniel",
+    "Grace",
+    "Samuel",
+    "Chloe",
 ];
 
 const EN_LAST: &[&str] = &[
-    "Smith", "Johnson", "Brown", "Taylor", "Miller", "Wilson", "Moore", "Clark", "Lewis",
-    "Walker", "Hall", "Young", "King", "Wright", "Scott", "Green", "Baker", "Adams", "Nelson",
-    "Carter",
+    "Smith", "Johnson", "Brown", "Taylor", "Miller", "Wilson", "Moore", "Clark", "Lewis", "Walker",
+    "Hall", "Young", "King", "Wright", "Scott", "Green", "Baker", "Adams", "Nelson", "Carter",
 ];
 
 /// Persian given names with the Latin spelling used for usernames.
@@ -251,7 +279,12 @@ pub fn person<R: Rng + ?Sized>(rng: &mut R, lang: Lang) -> Person {
         Lang::En => {
             let f = pick(rng, EN_FIRST);
             let l = pick(rng, EN_LAST);
-            (f.to_owned(), f.to_ascii_lowercase(), l.to_owned(), l.to_ascii_lowercase())
+            (
+                f.to_owned(),
+                f.to_ascii_lowercase(),
+                l.to_owned(),
+                l.to_ascii_lowercase(),
+            )
         }
         Lang::Fa => {
             let (f, fl) = FA_FIRST.choose(rng).copied().unwrap_or(("علی", "ali"));
@@ -312,7 +345,11 @@ mod tests {
         let texts: Vec<String> = (0..400).map(|_| message_text(&mut rng, Lang::Fa)).collect();
         assert!(texts.iter().any(|t| has_zwnj(t)));
         assert!(texts.iter().any(|t| t.contains('ي') || t.contains('ك')));
-        assert!(texts.iter().any(|t| t.chars().any(|c| ('۰'..='۹').contains(&c))));
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.chars().any(|c| ('۰'..='۹').contains(&c)))
+        );
         assert!(texts.iter().any(|t| t.chars().count() > 500));
         assert!(texts.iter().all(|t| t.chars().count() < 3300));
     }
@@ -324,7 +361,11 @@ mod tests {
             for _ in 0..50 {
                 let p = person(&mut rng, lang);
                 assert!(!p.first_name.is_empty());
-                assert!(p.username_stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+                assert!(
+                    p.username_stem
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                );
             }
         }
     }

@@ -89,7 +89,11 @@ pub fn build_community(sim: &Sim, seed: u64, spec: CommunitySpec) -> Community {
     let mut users = Vec::with_capacity(spec.users);
     let mut persian_users = Vec::new();
     for _ in 0..spec.users {
-        let lang = if rng.random_bool(0.45) { Lang::Fa } else { Lang::En };
+        let lang = if rng.random_bool(0.45) {
+            Lang::Fa
+        } else {
+            Lang::En
+        };
         let p = text::person(&mut rng, lang);
         let username = if rng.random_bool(0.85) {
             let mut name = p.username_stem.clone();
@@ -117,7 +121,11 @@ pub fn build_community(sim: &Sim, seed: u64, spec: CommunitySpec) -> Community {
     let mut chats = Vec::with_capacity(spec.groups);
     for i in 0..spec.groups {
         let (kind, username, is_forum) = match i {
-            0 => (SimChatKind::Supergroup, Some("tgbox_lounge".to_owned()), false),
+            0 => (
+                SimChatKind::Supergroup,
+                Some("tgbox_lounge".to_owned()),
+                false,
+            ),
             1 => (SimChatKind::Supergroup, None, true),
             2 => (SimChatKind::Group, None, false),
             _ => (SimChatKind::Supergroup, None, false),
@@ -158,7 +166,9 @@ pub fn build_community(sim: &Sim, seed: u64, spec: CommunitySpec) -> Community {
     if let Some(fi) = forum_index {
         for name in TOPICS {
             let creator = members[fi].choose(&mut rng).copied();
-            if let Some(Ok(p)) = creator.map(|u| sim.create_topic(chats[fi].id, u, (*name).to_owned())) {
+            if let Some(Ok(p)) =
+                creator.map(|u| sim.create_topic(chats[fi].id, u, (*name).to_owned()))
+            {
                 topics.extend(p.message_id);
             }
         }
@@ -243,7 +253,10 @@ impl TrafficGen {
 
     fn lang_of(&mut self, user: u64) -> Lang {
         let persian = self.persian.contains(&user);
-        match (persian, self.rng.random_bool(if persian { 0.85 } else { 0.95 })) {
+        match (
+            persian,
+            self.rng.random_bool(if persian { 0.85 } else { 0.95 }),
+        ) {
             (true, true) | (false, false) => Lang::Fa,
             _ => Lang::En,
         }
@@ -255,7 +268,8 @@ impl TrafficGen {
             return self.join_or_leave(sim);
         };
         let chat = &self.community.chats[ci];
-        let (chat_id, is_forum, is_group) = (chat.id, chat.is_forum, chat.kind == SimChatKind::Group);
+        let (chat_id, is_forum, is_group) =
+            (chat.id, chat.is_forum, chat.kind == SimChatKind::Group);
         let lang = self.lang_of(author);
         let kind: f64 = self.rng.random();
         let (text, media, command) = if kind < 0.02 {
@@ -274,7 +288,11 @@ impl TrafficGen {
             .choose(&mut self.rng)
             .unwrap_or(&Media::Photo);
             let caption = match media {
-                Media::Sticker => text::EMOJI.choose(&mut self.rng).copied().unwrap_or("🙂").to_owned(),
+                Media::Sticker => text::EMOJI
+                    .choose(&mut self.rng)
+                    .copied()
+                    .unwrap_or("🙂")
+                    .to_owned(),
                 Media::Voice => String::new(),
                 _ if self.rng.random_bool(0.3) => String::new(),
                 _ => text::sentence(&mut self.rng, lang),
@@ -353,7 +371,11 @@ impl TrafficGen {
             return;
         };
         let lang = self.lang_of(target.author);
-        let text = format!("{} {}", text::sentence(&mut self.rng, lang), text::sentence(&mut self.rng, lang));
+        let text = format!(
+            "{} {}",
+            text::sentence(&mut self.rng, lang),
+            text::sentence(&mut self.rng, lang)
+        );
         match sim.edit(self.community.chats[ci].id, target.message_id, text) {
             Ok(_) => self.report.edits += 1,
             Err(_) => self.report.errors += 1,
@@ -401,7 +423,11 @@ impl TrafficGen {
         let Some(chat_id) = self.community.channel.as_ref().map(|c| c.id) else {
             return;
         };
-        let lang = if self.rng.random_bool(0.5) { Lang::Fa } else { Lang::En };
+        let lang = if self.rng.random_bool(0.5) {
+            Lang::Fa
+        } else {
+            Lang::En
+        };
         if !self.channel_recent.is_empty() && self.rng.random_bool(0.1) {
             let i = self.rng.random_range(0..self.channel_recent.len());
             let text = text::message_text(&mut self.rng, lang);
@@ -445,7 +471,11 @@ pub async fn run_traffic(
 ) -> TrafficReport {
     const TICK: Duration = Duration::from_millis(5);
     let mut generator = TrafficGen::new(community, seed);
-    let rate = if rate_per_sec.is_finite() { rate_per_sec.max(0.0) } else { 0.0 };
+    let rate = if rate_per_sec.is_finite() {
+        rate_per_sec.max(0.0)
+    } else {
+        0.0
+    };
     // At most a quarter second of backlog is caught up after a stall.
     let burst = ((rate * 0.25) as u64).max(1);
     let start = Instant::now();

@@ -26,7 +26,12 @@ fn client(sim: &Sim) -> reqwest::Client {
 
 /// Delivers updates one at a time until `cancel` (deleteWebhook, a new setWebhook) or the sim
 /// stops. A 2xx answer confirms the update; anything else is retried with backoff.
-pub(crate) async fn deliver(sim: Sim, url: String, secret: Option<String>, cancel: CancellationToken) {
+pub(crate) async fn deliver(
+    sim: Sim,
+    url: String,
+    secret: Option<String>,
+    cancel: CancellationToken,
+) {
     let http = client(&sim);
     let stopping = sim.inner().stopping.clone();
     let mut backoff = FIRST_BACKOFF;
@@ -35,7 +40,8 @@ pub(crate) async fn deliver(sim: Sim, url: String, secret: Option<String>, cance
         let notified = sim.inner().wake.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let next: Option<(u32, Arc<str>)> = sim.lock().queue.front().map(|q| (q.id, q.json.clone()));
+        let next: Option<(u32, Arc<str>)> =
+            sim.lock().queue.front().map(|q| (q.id, q.json.clone()));
         let Some((id, body)) = next else {
             tokio::select! {
                 () = &mut notified => continue,
@@ -57,7 +63,10 @@ pub(crate) async fn deliver(sim: Sim, url: String, secret: Option<String>, cance
         };
         let error = match result {
             Ok(resp) if resp.status().is_success() => None,
-            Ok(resp) => Some(format!("Wrong response from the webhook: {}", resp.status())),
+            Ok(resp) => Some(format!(
+                "Wrong response from the webhook: {}",
+                resp.status()
+            )),
             Err(e) if e.is_timeout() => Some("Read timeout expired".to_owned()),
             Err(e) => Some(format!("Connection failed: {e}")),
         };
