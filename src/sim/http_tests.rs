@@ -1,4 +1,4 @@
-//! Semantics of the Bot API and control API over real HTTP.
+//! Semantics of the Bot API over real HTTP (and the harness other HTTP tests share).
 
 use std::time::Duration;
 
@@ -7,10 +7,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::*;
 
-struct Harness {
-    sim: Sim,
-    base: String,
-    http: reqwest::Client,
+pub(super) struct Harness {
+    pub sim: Sim,
+    pub base: String,
+    pub http: reqwest::Client,
     stop: CancellationToken,
 }
 
@@ -20,7 +20,7 @@ impl Drop for Harness {
     }
 }
 
-async fn start() -> Harness {
+pub(super) async fn start() -> Harness {
     let sim = Sim::new(SimConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -35,7 +35,7 @@ async fn start() -> Harness {
 }
 
 impl Harness {
-    async fn call(&self, method: &str, body: Value) -> (u16, Value) {
+    pub async fn call(&self, method: &str, body: Value) -> (u16, Value) {
         let url = format!("{}/bot{}/{method}", self.base, self.sim.token());
         let resp = self.http.post(url).json(&body).send().await.unwrap();
         let status = resp.status().as_u16();
@@ -46,7 +46,7 @@ impl Harness {
         )
     }
 
-    async fn updates(&self, body: Value) -> Vec<Value> {
+    pub async fn updates(&self, body: Value) -> Vec<Value> {
         let (status, v) = self.call("getUpdates", body).await;
         assert_eq!(status, 200, "{v}");
         v["result"].as_array().unwrap().clone()
@@ -552,210 +552,4 @@ async fn callbacks_commands_chat_and_forms() {
     let (_, v) = h.call("getChat", json!({"chat_id": chat})).await;
     assert_eq!(v["result"]["type"], "supergroup");
     assert_eq!(v["result"]["max_reaction_count"], 11);
-}
-
-#[tokio::test]
-async fn control_api_round_trip() {
-    let h = start().await;
-    let post = |path: &str, body: Value| {
-        h.http
-            .post(format!("{}/control/{path}", h.base))
-            .json(&body)
-            .send()
-    };
-    let u: Value = post(
-        "users",
-        json!({"first_name": "مریم", "language_code": "fa"}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let c: Value = post(
-        "chats",
-        json!({"kind": "supergroup", "title": "T", "is_forum": true}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let (uid, cid) = (u["id"].as_u64().unwrap(), c["id"].as_i64().unwrap());
-    assert!(cid < -1_000_000_000_000);
-    let r = post(&format!("chats/{cid}/join"), json!({"user_id": uid}))
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    let r = post(
-        "messages",
-        json!({"chat_id": cid, "user_id": uid, "text": "سلام", "thread_id": 5}),
-    )
-    .await
-    .unwrap();
-    let posted: Value = r.json().await.unwrap();
-    let mid = posted["message_id"].as_i64().unwrap();
-    let r = post(
-        "edit",
-        json!({"chat_id": cid, "message_id": mid, "text": "سلام!"}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    let r = post(
-        "messages",
-        json!({"chat_id": 5, "user_id": uid, "text": "x"}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.status().as_u16(), 404);
-    assert!(r.json::<Value>().await.unwrap()["error"].is_string());
-    let r = post("messages", json!({"nope": true})).await.unwrap();
-    assert_eq!(r.status().as_u16(), 400);
-    let r = h
-        .http
-        .post(format!("{}/control/raw_text", h.base))
-        .body(r#"{"update_id":{update_id},"message":{"message_id":"not-a-number"}}"#)
-        .send()
-        .await
-        .unwrap();
-    let raw_id = r.json::<Value>().await.unwrap()["update_id"]
-        .as_u64()
-        .unwrap();
-    let ups = h.updates(json!({})).await;
-    assert_eq!(ups.len(), 4);
-    assert_eq!(ups[1]["message"]["message_thread_id"], 5);
-    assert_eq!(ups[1]["message"]["is_topic_message"], true);
-    assert_eq!(
-        ups[1]["message"]["reply_to_message"]["forum_topic_created"]["name"],
-        "Topic 5"
-    );
-    assert_eq!(ups[2]["edited_message"]["text"], "سلام!");
-    assert_eq!(ups[3]["update_id"].as_u64(), Some(raw_id));
-    h.updates(json!({"offset": raw_id + 1})).await;
-    let log: Vec<Value> = h
-        .http
-        .get(format!("{}/control/delivery_log?start=1&limit=2", h.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(log.len(), 2);
-    assert_eq!(log[1]["kind"], "edited_message");
-    let stats: Value = h
-        .http
-        .get(format!("{}/control/stats", h.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(stats["confirmed"], 4);
-    let r = post(
-        "faults",
-        json!([{"fault": {"kind": "too_many_requests", "retry_after": 1}}]),
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.json::<Value>().await.unwrap()["rules"], 1);
-    let (s, _) = h.call("getMe", json!({})).await;
-    assert_eq!(s, 429);
-    let r = h
-        .http
-        .delete(format!("{}/control/faults", h.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-}
-
-#[test]
-fn generator_is_deterministic_and_bilingual() {
-    let run = |seed: u64| {
-        let sim = Sim::new(SimConfig::default());
-        let community = build_community(&sim, seed, CommunitySpec::default());
-        let mut generator = traffic::TrafficGen::new(community, seed);
-        for _ in 0..3000 {
-            generator.step(&sim);
-        }
-        let report = generator.report().clone();
-        let json: Vec<String> = sim
-            .lock()
-            .queue
-            .pending_json()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        (json, report)
-    };
-    // Dates come from the clock; everything else must be identical.
-    fn without_dates(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                m.remove("date");
-                m.remove("edit_date");
-                m.values_mut().for_each(without_dates);
-            }
-            Value::Array(items) => items.iter_mut().for_each(without_dates),
-            _ => {}
-        }
-    }
-    let normalized = |updates: &[String]| -> Vec<Value> {
-        updates
-            .iter()
-            .map(|s| {
-                let mut v: Value = serde_json::from_str(s).unwrap();
-                without_dates(&mut v);
-                v
-            })
-            .collect()
-    };
-    let (a, ra) = run(42);
-    let (b, rb) = run(42);
-    assert!(
-        normalized(&a) == normalized(&b),
-        "same seed, different traffic"
-    );
-    assert_eq!(ra, rb);
-    let (c, _) = run(43);
-    assert!(normalized(&a) != normalized(&c));
-    let all: String = a.join("\n");
-    assert!(all.contains('\u{200c}'), "ZWNJ expected");
-    assert!(all.contains("new_chat_members"));
-    assert!(all.contains("edited_message"));
-    assert!(all.contains("channel_post"));
-    assert!(all.contains("\"photo\""));
-    assert!(all.contains("reply_to_message"));
-    assert!(all.contains("bot_command"));
-    assert!(
-        ra.replies > 100 && ra.edits > 30 && ra.media > 100 && ra.commands > 20,
-        "{ra:?}"
-    );
-    assert_eq!(ra.errors, 0, "{ra:?}");
-}
-
-#[tokio::test]
-async fn run_traffic_paces_messages() {
-    let sim = Sim::new(SimConfig::default());
-    let community = build_community(&sim, 1, CommunitySpec::default());
-    let before = sim.stats().produced;
-    let report = run_traffic(
-        sim.clone(),
-        community,
-        2000.0,
-        Some(Duration::from_millis(500)),
-        1,
-        CancellationToken::new(),
-    )
-    .await;
-    let produced = sim.stats().produced - before;
-    let actions = report.messages + report.edits + report.joins + report.leaves;
-    assert_eq!(produced, actions);
-    assert!(
-        (800..=1100).contains(&actions),
-        "{actions} actions in 0.5 s at 2000/s"
-    );
 }

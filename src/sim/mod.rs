@@ -6,9 +6,12 @@
 //! which tests and the demo act as users. Faults can be injected into Bot API answers
 //! ([`FaultPlan`]) and [`traffic`] generates a believable community. See `docs/SIMULATOR.md`.
 
+mod actions;
 mod bot_api;
 mod bot_send;
 mod control;
+#[cfg(test)]
+mod control_tests;
 mod faults;
 #[cfg(test)]
 mod http_tests;
@@ -19,6 +22,8 @@ mod render;
 mod state;
 pub mod text;
 pub mod traffic;
+#[cfg(test)]
+mod traffic_tests;
 mod types;
 mod webhook;
 
