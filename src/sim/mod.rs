@@ -19,6 +19,7 @@ mod json;
 mod params;
 mod queue;
 mod render;
+mod standalone;
 mod state;
 pub mod text;
 pub mod traffic;
@@ -33,6 +34,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 pub use faults::{Fault, FaultPlan, FaultRule};
+pub use standalone::{StandaloneOptions, run_standalone};
 pub use traffic::{Community, CommunitySpec, TrafficReport, build_community, run_traffic};
 pub use types::{
     BotMessage, BotMessageKind, CallbackAnswer, Delivered, Media, NewChat, NewUser, Posted,

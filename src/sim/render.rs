@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use super::json;
 use super::state::{Body, BotRec, ChatRec, MsgRec, Sender, State};
-use super::types::BotMessageKind;
+use super::types::{BotMessageKind, SimChatKind};
 
 /// The `icon_color` Telegram gives topics created without one (0x6FB9F0).
 const TOPIC_ICON_COLOR: u32 = 7_322_096;
@@ -85,7 +85,12 @@ impl State {
     pub(crate) fn render_bot(&self, chat: &ChatRec, b: &BotRec, with_reply: bool) -> Value {
         let msg = &b.msg;
         let mut o = self.common(chat, msg.message_id, msg.date, msg.thread_id);
-        o.insert("from".into(), self.bot_json.clone());
+        if chat.chat.kind == SimChatKind::Channel {
+            // Posts in channels are sent on behalf of the channel.
+            o.insert("sender_chat".into(), chat.json.clone());
+        } else {
+            o.insert("from".into(), self.bot_json.clone());
+        }
         if let Some(e) = b.edit_date {
             o.insert("edit_date".into(), json!(e));
         }
