@@ -71,15 +71,17 @@ impl State {
         if len > MAX_TEXT_UTF16 {
             return Err(SimError::TooLong(len));
         }
-        let is_channel = {
-            let rec = self.chat_for_user_message(msg.chat_id)?;
-            rec.chat.kind == SimChatKind::Channel
-        };
-        let sender = if is_channel {
+        let kind = self.chat_for_user_message(msg.chat_id)?.chat.kind;
+        let sender = if kind == SimChatKind::Channel {
             Sender::Channel
         } else {
             if !self.users.contains_key(&msg.user_id) {
                 return Err(SimError::UnknownUser(msg.user_id));
+            }
+            if kind == SimChatKind::Private && msg.chat_id != msg.user_id as i64 {
+                return Err(SimError::Unsupported(
+                    "only its user writes in a private chat with the bot".into(),
+                ));
             }
             Sender::User(msg.user_id)
         };

@@ -116,6 +116,9 @@ pub(crate) async fn handle(
     body: Bytes,
 ) -> Response {
     let path = uri.path();
+    if path.starts_with("/control/") {
+        return super::control::unknown(path);
+    }
     let Some((token, method)) = path.strip_prefix("/bot").and_then(|r| r.split_once('/')) else {
         return ApiError::new(404, "Not Found").into_response();
     };

@@ -42,6 +42,20 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
         .map_err(|e| ControlError(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
 }
 
+fn chat_id(s: &str) -> Result<i64> {
+    s.parse()
+        .map_err(|_| ControlError(StatusCode::BAD_REQUEST, format!("not a chat id: {s}")))
+}
+
+/// Unknown `/control/...` paths and methods answer in the control API's error format.
+pub(crate) fn unknown(path: &str) -> Response {
+    ControlError(StatusCode::NOT_FOUND, format!("no control endpoint {path}")).into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    ControlError(StatusCode::METHOD_NOT_ALLOWED, "method not allowed".into()).into_response()
+}
+
 fn ok<T: serde::Serialize>(v: T) -> Response {
     axum::Json(v).into_response()
 }
@@ -64,6 +78,7 @@ pub(crate) fn routes() -> Router<Sim> {
         .route("/control/stats", get(stats))
         .route("/control/faults", post(set_faults).delete(clear_faults))
         .route("/control/commands", get(commands))
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 async fn add_user(State(sim): State<Sim>, body: Bytes) -> Result<Response> {
@@ -87,14 +102,14 @@ struct UserRef {
     user_id: u64,
 }
 
-async fn join(State(sim): State<Sim>, Path(id): Path<i64>, body: Bytes) -> Result<Response> {
+async fn join(State(sim): State<Sim>, Path(id): Path<String>, body: Bytes) -> Result<Response> {
     let r: UserRef = parse(&body)?;
-    Ok(ok(sim.join(id, r.user_id)?))
+    Ok(ok(sim.join(chat_id(&id)?, r.user_id)?))
 }
 
-async fn leave(State(sim): State<Sim>, Path(id): Path<i64>, body: Bytes) -> Result<Response> {
+async fn leave(State(sim): State<Sim>, Path(id): Path<String>, body: Bytes) -> Result<Response> {
     let r: UserRef = parse(&body)?;
-    Ok(ok(sim.leave(id, r.user_id)?))
+    Ok(ok(sim.leave(chat_id(&id)?, r.user_id)?))
 }
 
 #[derive(Deserialize)]
@@ -105,15 +120,15 @@ struct NewTopic {
 
 async fn create_topic(
     State(sim): State<Sim>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response> {
     let t: NewTopic = parse(&body)?;
-    Ok(ok(sim.create_topic(id, t.user_id, t.name)?))
+    Ok(ok(sim.create_topic(chat_id(&id)?, t.user_id, t.name)?))
 }
 
-async fn sent(State(sim): State<Sim>, Path(id): Path<i64>) -> Response {
-    ok(sim.sent_to(id))
+async fn sent(State(sim): State<Sim>, Path(id): Path<String>) -> Result<Response> {
+    Ok(ok(sim.sent_to(chat_id(&id)?)))
 }
 
 async fn send(State(sim): State<Sim>, body: Bytes) -> Result<Response> {

@@ -120,4 +120,47 @@ async fn control_api_round_trip() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
+    // Errors are JSON in the control API's format.
+    for (resp, status) in [
+        (post("nothing_here", json!({})).await.unwrap(), 404),
+        (
+            post("chats/abc/join", json!({"user_id": 1})).await.unwrap(),
+            400,
+        ),
+        (
+            h.http
+                .get(format!("{}/control/messages", h.base))
+                .send()
+                .await
+                .unwrap(),
+            405,
+        ),
+    ] {
+        assert_eq!(resp.status().as_u16(), status);
+        assert!(resp.json::<Value>().await.unwrap()["error"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn private_chats_belong_to_their_user() {
+    let h = start().await;
+    let a = h.sim.add_user(super::NewUser {
+        first_name: "A".into(),
+        ..Default::default()
+    });
+    let b = h.sim.add_user(super::NewUser {
+        first_name: "B".into(),
+        ..Default::default()
+    });
+    let to_a = |user_id| super::UserMessage {
+        chat_id: a.id as i64,
+        user_id,
+        text: "/start".into(),
+        ..Default::default()
+    };
+    assert!(h.sim.send(to_a(b.id)).is_err());
+    h.sim.send(to_a(a.id)).unwrap();
+    let (s, v) = h.call("getChat", json!({"chat_id": a.id})).await;
+    assert_eq!((s, &v["result"]["type"]), (200, &json!("private")));
+    assert_eq!(v["result"]["first_name"], "A");
 }
