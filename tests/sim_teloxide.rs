@@ -513,3 +513,76 @@ async fn teloxide_sees_faults_and_unparseable_updates() {
     assert_eq!(log[0].kind, "raw");
     assert_eq!(log[1].kind, "brand_new_kind");
 }
+
+#[tokio::test]
+async fn teloxide_dispatcher_polls_and_replies() {
+    use teloxide::dispatching::UpdateFilterExt;
+    use teloxide::error_handlers::LoggingErrorHandler;
+    use teloxide::update_listeners::Polling;
+
+    let s = serve().await;
+    let sim = s.sim.clone();
+    let chat = sim.add_chat(NewChat {
+        id: None,
+        kind: SimChatKind::Supergroup,
+        title: "Echo".into(),
+        username: None,
+        is_forum: true,
+    });
+    let user = sim.add_user(NewUser {
+        first_name: "Kian".into(),
+        ..NewUser::default()
+    });
+    let bot = s.bot();
+    let handler = Update::filter_message().endpoint(|bot: Bot, msg: Message| async move {
+        let text = format!("echo: {}", msg.text().unwrap_or(""));
+        let mut req = bot.send_message(msg.chat.id, text);
+        if let Some(thread) = msg.thread_id {
+            req = req.message_thread_id(thread);
+        }
+        req.await?;
+        respond(())
+    });
+    let mut dispatcher = Dispatcher::builder(bot.clone(), handler).build();
+    let shutdown = dispatcher.shutdown_token();
+    let listener = Polling::builder(bot)
+        .timeout(Duration::from_secs(1))
+        .build();
+    let task = tokio::spawn(async move {
+        dispatcher
+            .dispatch_with_listener(listener, LoggingErrorHandler::new())
+            .await;
+    });
+    let topic = sim.create_topic(chat.id, user.id, "Bots".into()).unwrap();
+    for i in 0..20 {
+        sim.send(UserMessage {
+            thread_id: topic.message_id,
+            ..msg(chat.id, user.id, &format!("سلام {i}"))
+        })
+        .unwrap();
+    }
+    for _ in 0..100 {
+        if sim.sent_to(chat.id).len() == 21 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sent = sim.sent_to(chat.id);
+    assert_eq!(
+        sent.len(),
+        21,
+        "one echo per message, including the topic creation"
+    );
+    assert!(sent.iter().any(|m| m.text == "echo: سلام 19"));
+    assert!(sent.iter().all(|m| m.thread_id == topic.message_id));
+    if let Ok(done) = shutdown.shutdown() {
+        done.await;
+    }
+    task.await.unwrap();
+    // Every update was confirmed exactly once.
+    let log = sim.delivery_log();
+    assert_eq!(log.len(), 21);
+    let mut ids: Vec<u32> = log.iter().map(|d| d.update_id).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 21);
+}
