@@ -298,6 +298,15 @@ async fn every_update_kind_parses_in_teloxide() {
         }
         check(&update);
     }
+    // getChat for every chat type.
+    assert!(bot.get_chat(ChatId(basic.id)).await.unwrap().is_group());
+    assert!(bot.get_chat(ChatId(channel.id)).await.unwrap().is_channel());
+    let f = bot.get_chat(ChatId(forum.id)).await.unwrap();
+    assert!(f.is_supergroup());
+    assert_eq!(
+        bot.get_chat(ChatId(g)).await.unwrap().username(),
+        Some("cafe_dev")
+    );
     // The same through teloxide's own getUpdates.
     let updates = bot.get_updates().await.unwrap();
     assert_eq!(updates.len(), expected.len());
