@@ -11,6 +11,6 @@ pub use records::{
     QuarantinedUpdate, StoredMessage, User,
 };
 pub use update::{
-    ChatProfile, IncomingMessage, IncomingUpdate, MAX_STORED_TEXT_BYTES, UpdateContent,
-    UserProfile, clamp_text,
+    ChatProfile, IncomingMessage, IncomingUpdate, UpdateContent, UserProfile, clamp_text,
+    MAX_STORED_TEXT_BYTES,
 };

@@ -124,15 +124,7 @@ pub trait QuarantineRepo {
 
 /// Everything a backend provides. Services take `Arc<dyn Store>`.
 pub trait Store:
-    IngestSink
-    + MetaRepo
-    + UserRepo
-    + ChatRepo
-    + MessageRepo
-    + OutboxRepo
-    + QuarantineRepo
-    + Send
-    + Sync
+    IngestSink + MetaRepo + UserRepo + ChatRepo + MessageRepo + OutboxRepo + QuarantineRepo + Send + Sync
 {
     /// Short backend name for logs and pages ("redb", "postgres").
     fn backend_name(&self) -> &'static str;
