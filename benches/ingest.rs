@@ -22,15 +22,35 @@ use tgbox::telemetry::IngestMetrics;
 static NEXT: AtomicU32 = AtomicU32::new(1);
 
 const WORDS: &[&str] = &[
-    "the", "release", "build", "is", "green", "again", "سلام", "دوستان", "می‌روم", "کتاب", "rust",
-    "tokio", "async", "store", "عالی", "thanks", "meeting", "tomorrow", "at", "ten",
+    "the",
+    "release",
+    "build",
+    "is",
+    "green",
+    "again",
+    "سلام",
+    "دوستان",
+    "می‌روم",
+    "کتاب",
+    "rust",
+    "tokio",
+    "async",
+    "store",
+    "عالی",
+    "thanks",
+    "meeting",
+    "tomorrow",
+    "at",
+    "ten",
 ];
 
 fn update(n: u32) -> IncomingUpdate {
     let chat = i64::from(n % 8);
     let user = u64::from(n % 500) + 1;
     let words = 4 + (n % 30) as usize;
-    let text: Vec<&str> = (0..words).map(|i| WORDS[(n as usize * 7 + i * 13) % WORDS.len()]).collect();
+    let text: Vec<&str> = (0..words)
+        .map(|i| WORDS[(n as usize * 7 + i * 13) % WORDS.len()])
+        .collect();
     IncomingUpdate {
         update_id: UpdateId(n),
         received_at: Timestamp(1_700_000_000),
@@ -64,11 +84,19 @@ fn update(n: u32) -> IncomingUpdate {
 }
 
 fn batch(len: usize) -> Vec<IncomingUpdate> {
-    (0..len).map(|_| update(NEXT.fetch_add(1, Ordering::Relaxed))).collect()
+    (0..len)
+        .map(|_| update(NEXT.fetch_add(1, Ordering::Relaxed)))
+        .collect()
 }
 
 /// Commit `total` messages from `producers` concurrent producers in batches of `batch_len`.
-fn run(rt: &tokio::runtime::Runtime, store: &SharedStore, total: usize, batch_len: usize, producers: usize) -> Duration {
+fn run(
+    rt: &tokio::runtime::Runtime,
+    store: &SharedStore,
+    total: usize,
+    batch_len: usize,
+    producers: usize,
+) -> Duration {
     let metrics = Arc::new(IngestMetrics::new());
     let (writer, handle) = Writer::start(store.clone(), WriterConfig::default(), metrics).unwrap();
     let per_producer = total / producers;
@@ -97,26 +125,47 @@ fn run(rt: &tokio::runtime::Runtime, store: &SharedStore, total: usize, batch_le
 }
 
 fn ingest(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store: SharedStore =
-        Arc::new(RedbStore::open(dir.path(), &RedbOptions { cache_bytes: 32 << 20 }).unwrap());
+    let store: SharedStore = Arc::new(
+        RedbStore::open(
+            dir.path(),
+            &RedbOptions {
+                cache_bytes: 32 << 20,
+            },
+        )
+        .unwrap(),
+    );
 
     let mut group = c.benchmark_group("ingest_redb_immediate");
-    group.sample_size(10).measurement_time(Duration::from_secs(15));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(15));
     const TOTAL: usize = 20_000;
     group.throughput(Throughput::Elements(TOTAL as u64));
     for producers in [1usize, 4] {
         group.bench_with_input(
             BenchmarkId::new("group_commit_batch100", format!("{producers}_producers")),
             &producers,
-            |b, &producers| b.iter_custom(|iters| (0..iters).map(|_| run(&rt, &store, TOTAL, 100, producers)).sum()),
+            |b, &producers| {
+                b.iter_custom(|iters| {
+                    (0..iters)
+                        .map(|_| run(&rt, &store, TOTAL, 100, producers))
+                        .sum()
+                })
+            },
         );
     }
     group.finish();
 
     let mut group = c.benchmark_group("ingest_redb_immediate");
-    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
     const SMALL: usize = 500;
     group.throughput(Throughput::Elements(SMALL as u64));
     group.bench_function("per_update_commit", |b| {

@@ -278,36 +278,27 @@ pub fn main_with(cli: Cli) -> Result<()> {
 }
 
 async fn run_sim(args: &SimArgs) -> Result<()> {
-    let sim = crate::sim::Sim::new(crate::sim::SimConfig {
-        token: args.token.clone(),
-        ..crate::sim::SimConfig::default()
-    });
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
     let shutdown = CancellationToken::new();
     app::cancel_on_signals(shutdown.clone());
+    let rate = args.rate.unwrap_or(0.0);
+    if !(0.0..=1_000_000.0).contains(&rate) {
+        bail!("--rate must be between 0 and 1000000 messages per second");
+    }
     println!(
-        "simulated Bot API on http://{} (token {}); control API under /control",
+        "simulated Bot API on http://{} (token {}); control API under /control (docs/SIMULATOR.md)",
         args.listen, args.token
     );
-    let traffic = args.rate.map(|rate| {
-        let community =
-            crate::sim::build_community(&sim, args.seed, crate::sim::CommunitySpec::default());
-        tokio::spawn(crate::sim::run_traffic(
-            sim.clone(),
-            community,
-            rate,
-            None,
-            args.seed,
-            shutdown.clone(),
-        ))
-    });
-    sim.serve(listener, shutdown)
+    let options = crate::sim::StandaloneOptions {
+        listen: args.listen,
+        config: crate::sim::SimConfig {
+            token: args.token.clone(),
+            ..crate::sim::SimConfig::default()
+        },
+        community: args.rate.map(|_| crate::sim::CommunitySpec::default()),
+        seed: args.seed,
+        rate_per_sec: rate,
+    };
+    crate::sim::run_standalone(options, shutdown)
         .await
-        .context("simulator failed")?;
-    if let Some(t) = traffic {
-        let _ = t.await;
-    }
-    Ok(())
+        .with_context(|| format!("simulator on {} failed", args.listen))
 }

@@ -42,14 +42,30 @@ async fn full_disk_pauses_ingest_and_it_resumes_when_space_is_freed() {
         let (store, stop, metrics) = (store.clone(), stop.clone(), metrics.clone());
         let token = Secret::new(sim.token());
         tokio::spawn(async move {
-            app::run_with_store(&config, token, RunOptions { force: false }, store, metrics, stop).await
+            app::run_with_store(
+                &config,
+                token,
+                RunOptions { force: false },
+                store,
+                metrics,
+                stop,
+            )
+            .await
         })
     };
 
     let user = server.user("Frank", None);
     let group = server.group("Tight disk");
     sim.join(group.id, user.id).unwrap();
-    let say = |text: String| sim.send(UserMessage { chat_id: group.id, user_id: user.id, text, ..UserMessage::default() }).unwrap();
+    let say = |text: String| {
+        sim.send(UserMessage {
+            chat_id: group.id,
+            user_id: user.id,
+            text,
+            ..UserMessage::default()
+        })
+        .unwrap()
+    };
     for i in 0..10 {
         say(format!("plenty of space {i}"));
     }
@@ -61,7 +77,10 @@ async fn full_disk_pauses_ingest_and_it_resumes_when_space_is_freed() {
         say(format!("disk is full {i}"));
     }
     let m = metrics.clone();
-    assert!(wait_until(Duration::from_secs(10), || m.snapshot().commit_errors >= 2).await, "no failed commit seen");
+    assert!(
+        wait_until(Duration::from_secs(10), || m.snapshot().commit_errors >= 2).await,
+        "no failed commit seen"
+    );
     // Nothing written while the disk is full is confirmed to Telegram.
     assert_eq!(sim.stats().confirmed, confirmed_before);
     assert_eq!(sim.stats().queued, 10);
@@ -72,7 +91,10 @@ async fn full_disk_pauses_ingest_and_it_resumes_when_space_is_freed() {
     app.await.unwrap().unwrap();
 
     let chat = store.chat(ChatId(group.id)).unwrap().unwrap();
-    assert_eq!(chat.message_count, 20, "every message once, none lost and none doubled");
+    assert_eq!(
+        chat.message_count, 20,
+        "every message once, none lost and none doubled"
+    );
     let texts: Vec<String> = store
         .messages_page(Some(ChatId(group.id)), None, 100)
         .unwrap()

@@ -33,7 +33,11 @@ fn export(data: &Path) -> Vec<serde_json::Value> {
         .arg(data)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -74,13 +78,25 @@ async fn kill_9_at_random_moments_loses_and_duplicates_nothing() {
     }
     let report = traffic.await.unwrap();
     eprintln!("traffic: {report:?}; kills: {kills}");
-    assert!(kills >= 3, "the test should kill the appliance several times");
+    assert!(
+        kills >= 3,
+        "the test should kill the appliance several times"
+    );
 
     // Let the last instance catch up, then stop it the polite way.
     server.wait_drained(Duration::from_secs(60)).await;
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let exited = wait_until(Duration::from_secs(15), || matches!(child.try_wait(), Ok(Some(_)))).await;
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let exited = wait_until(Duration::from_secs(15), || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    })
+    .await;
     assert!(exited, "tgbox did not stop within 15 s of SIGTERM");
     assert!(child.wait().unwrap().success(), "graceful stop must exit 0");
 
@@ -91,7 +107,10 @@ async fn kill_9_at_random_moments_loses_and_duplicates_nothing() {
     let mut expected: HashMap<(i64, i32), String> = HashMap::new();
     for d in &delivered {
         if let (Some(chat), Some(msg)) = (d.chat_id, d.message_id)
-            && matches!(d.kind.as_str(), "message" | "edited_message" | "channel_post" | "edited_channel_post")
+            && matches!(
+                d.kind.as_str(),
+                "message" | "edited_message" | "channel_post" | "edited_channel_post"
+            )
         {
             expected.insert((chat, msg), d.text.clone().unwrap_or_default());
         }
@@ -99,9 +118,15 @@ async fn kill_9_at_random_moments_loses_and_duplicates_nothing() {
     let exported = export(&data);
     let mut seen: HashMap<(i64, i32), String> = HashMap::new();
     for line in &exported {
-        let key = (line["chat_id"].as_i64().unwrap(), line["message_id"].as_i64().unwrap() as i32);
+        let key = (
+            line["chat_id"].as_i64().unwrap(),
+            line["message_id"].as_i64().unwrap() as i32,
+        );
         let text = line["text"].as_str().unwrap().to_string();
-        assert!(seen.insert(key, text).is_none(), "message {key:?} exported twice");
+        assert!(
+            seen.insert(key, text).is_none(),
+            "message {key:?} exported twice"
+        );
     }
     for (key, text) in &expected {
         match seen.get(key) {
@@ -109,13 +134,22 @@ async fn kill_9_at_random_moments_loses_and_duplicates_nothing() {
             None => panic!("confirmed message {key:?} is missing from the store"),
         }
     }
-    assert_eq!(seen.len(), expected.len(), "the store holds messages the simulator never confirmed");
+    assert_eq!(
+        seen.len(),
+        expected.len(),
+        "the store holds messages the simulator never confirmed"
+    );
 
     // Counters count each message once, however often it was redelivered.
     let store = open_store(&data);
     let posted: u64 = exported
         .iter()
-        .filter(|l| !matches!(l["kind"].as_str(), Some("members_joined" | "member_left" | "service")))
+        .filter(|l| {
+            !matches!(
+                l["kind"].as_str(),
+                Some("members_joined" | "member_left" | "service")
+            )
+        })
         .count() as u64;
     let chat_total: u64 = store.chats().unwrap().iter().map(|c| c.message_count).sum();
     assert_eq!(chat_total, posted);

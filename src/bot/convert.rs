@@ -254,6 +254,15 @@ fn kind_and_text(m: &Message) -> (MessageKind, String) {
             _ => (MessageKind::Other, caption()),
         },
         TgMessageKind::NewChatMembers(_) => (MessageKind::MembersJoined, String::new()),
+        // Service messages whose words are worth keeping (and later finding).
+        TgMessageKind::ForumTopicCreated(t) => {
+            (MessageKind::Service, t.forum_topic_created.name.clone())
+        }
+        TgMessageKind::ForumTopicEdited(t) => (
+            MessageKind::Service,
+            t.forum_topic_edited.name.clone().unwrap_or_default(),
+        ),
+        TgMessageKind::NewChatTitle(t) => (MessageKind::Service, t.new_chat_title.clone()),
         TgMessageKind::LeftChatMember(_) => (MessageKind::MemberLeft, String::new()),
         TgMessageKind::Dice(d) => (
             MessageKind::Dice,

@@ -10,7 +10,7 @@ use super::queue::{self, Meta};
 use super::state::{
     Body, CallbackRec, ChatRec, MAX_TEXT_UTF16, MsgRec, Sender, State, chat_instance,
 };
-use super::types::{NewChat, Posted, SimChatKind, SimError, UserMessage};
+use super::types::{Media, NewChat, Posted, SimChatKind, SimError, UserMessage};
 
 impl State {
     fn chat_for_user_message(&mut self, id: i64) -> Result<&mut ChatRec, SimError> {
@@ -115,14 +115,12 @@ impl State {
             Some((m, seq)) => Body::Media(m, seq),
             None => Body::Text,
         };
-        self.post_user_msg(
-            msg.chat_id,
-            sender,
-            body,
-            &msg.text,
-            msg.reply_to,
-            thread_id,
-        )
+        // What the update will carry as text: a sticker has only its emoji.
+        let text = match msg.media {
+            Some(Media::Sticker) => super::json::sticker_emoji(&msg.text),
+            _ => msg.text.as_str(),
+        };
+        self.post_user_msg(msg.chat_id, sender, body, text, msg.reply_to, thread_id)
     }
 
     pub fn create_topic(&mut self, chat: i64, user: u64, name: String) -> Result<Posted, SimError> {
@@ -234,6 +232,12 @@ impl State {
         let m = rec.user_msg_mut(message_id).ok_or(not_found.clone())?;
         match m.body {
             Body::Text if new_text.trim().is_empty() => return Err(SimError::EmptyText),
+            // Like Telegram: "there is no caption in the message to edit".
+            Body::Media(Media::Sticker, _) => {
+                return Err(SimError::Unsupported(
+                    "a sticker has no text or caption to edit".into(),
+                ));
+            }
             Body::Text | Body::Media(..) => {}
             _ => return Err(not_found),
         }

@@ -231,11 +231,7 @@ pub(crate) fn insert_media(
         }
         Media::Sticker => {
             with_caption = false;
-            let emoji = if !caption.is_empty() && caption.chars().count() <= 2 {
-                caption
-            } else {
-                "😀"
-            };
+            let emoji = sticker_emoji(caption);
             m.insert(
                 "sticker".into(),
                 json!({
@@ -369,6 +365,16 @@ pub(crate) fn visible_text(text: &str, parse_mode: Option<&str>) -> String {
         .replace("&gt;", ">")
         .replace("&quot;", "\"")
         .replace("&amp;", "&")
+}
+
+/// The emoji a sticker carries for the text a user "sent" with it: a sticker has no caption, so
+/// a short text is taken as its emoji and anything else becomes 😀.
+pub(crate) fn sticker_emoji(text: &str) -> &str {
+    if !text.is_empty() && text.chars().count() <= 2 {
+        text
+    } else {
+        "😀"
+    }
 }
 
 #[cfg(test)]

@@ -200,6 +200,8 @@ pub fn build_community(sim: &Sim, seed: u64, spec: CommunitySpec) -> Community {
 struct Recent {
     message_id: i32,
     author: u64,
+    /// Stickers carry no text or caption, so they cannot be edited.
+    editable: bool,
 }
 
 const RECENT: usize = 64;
@@ -330,7 +332,12 @@ impl TrafficGen {
                 r.replies += u64::from(reply_to.is_some());
                 if let Some(message_id) = p.message_id {
                     let recent = &mut self.recent[ci];
-                    recent.push_back(Recent { message_id, author });
+                    let editable = media != Some(Media::Sticker);
+                    recent.push_back(Recent {
+                        message_id,
+                        author,
+                        editable,
+                    });
                     if recent.len() > RECENT {
                         recent.pop_front();
                     }
@@ -370,6 +377,9 @@ impl TrafficGen {
         let Some(target) = self.recent[ci].get(n - 1 - back).copied() else {
             return;
         };
+        if !target.editable {
+            return self.message(sim);
+        }
         let lang = self.lang_of(target.author);
         let text = format!(
             "{} {}",

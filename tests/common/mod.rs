@@ -23,11 +23,18 @@ pub struct SimServer {
 impl SimServer {
     pub async fn start() -> SimServer {
         let sim = Sim::new(SimConfig::default());
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let stop = CancellationToken::new();
         let task = tokio::spawn(sim.clone().serve(listener, stop.clone()));
-        SimServer { sim, url, stop, task }
+        SimServer {
+            sim,
+            url,
+            stop,
+            task,
+        }
     }
 
     pub async fn stop(self) {
@@ -100,7 +107,11 @@ impl RunningApp {
         let task = tokio::spawn(async move {
             app::run_appliance(&config, token, RunOptions { force: false }, m, s).await
         });
-        RunningApp { stop, task, metrics }
+        RunningApp {
+            stop,
+            task,
+            metrics,
+        }
     }
 
     pub async fn stop(self) -> RunSummary {
