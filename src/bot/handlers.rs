@@ -4,6 +4,7 @@
 use super::TgBot;
 use crate::store::SharedStore;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use teloxide::prelude::*;
 use teloxide::types::{ParseMode, ReplyParameters, UpdateKind};
 use teloxide::utils::html;
@@ -19,10 +20,17 @@ pub struct Handlers {
     inner: Arc<Inner>,
 }
 
+/// Most replies that may wait for the send throttle at once. Telegram allows ~30 messages/s;
+/// a flood of commands beyond that would otherwise queue without bound. Replies are
+/// at-most-once, so the ones over the bound are skipped (and counted in the log).
+const MAX_PENDING_REPLIES: usize = 512;
+
 struct Inner {
     bot: TgBot,
     bot_username: String,
     store: SharedStore,
+    slots: Arc<tokio::sync::Semaphore>,
+    skipped: AtomicU64,
 }
 
 /// A command addressed to us: `/name` or `/name@our_bot`, case-insensitive, with arguments.
@@ -64,8 +72,29 @@ impl Handlers {
                 bot,
                 bot_username,
                 store,
+                slots: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING_REPLIES)),
+                skipped: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// Run the handler for a committed update on `tracker`, unless too many are already waiting.
+    pub fn dispatch(&self, tracker: &tokio_util::task::TaskTracker, update: Update) {
+        let Ok(permit) = self.inner.slots.clone().try_acquire_owned() else {
+            let skipped = self.inner.skipped.fetch_add(1, Ordering::Relaxed) + 1;
+            if skipped.is_power_of_two() {
+                tracing::warn!(
+                    skipped,
+                    "too many replies waiting for the send throttle; skipping some"
+                );
+            }
+            return;
+        };
+        let handlers = self.clone();
+        tracker.spawn(async move {
+            handlers.handle(update).await;
+            drop(permit);
+        });
     }
 
     pub async fn handle(&self, update: Update) {

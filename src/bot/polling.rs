@@ -213,8 +213,7 @@ pub async fn run_polling(
         offset = Some(i64::from(max_id) + 1);
         for id in outcome.applied {
             if let Some(update) = for_handlers.remove(&id) {
-                let handlers = handlers.clone();
-                tracker.spawn(async move { handlers.handle(update).await });
+                handlers.dispatch(&tracker, update);
             }
         }
     }
