@@ -78,23 +78,28 @@ impl Handlers {
         }
     }
 
-    /// Run the handler for a committed update on `tracker`, unless too many are already waiting.
+    /// Run the handler for a committed update on `tracker`. Handlers that do not reply return at
+    /// once; the ones that reply are bounded by [`MAX_PENDING_REPLIES`].
     pub fn dispatch(&self, tracker: &tokio_util::task::TaskTracker, update: Update) {
-        let Ok(permit) = self.inner.slots.clone().try_acquire_owned() else {
-            let skipped = self.inner.skipped.fetch_add(1, Ordering::Relaxed) + 1;
-            if skipped.is_power_of_two() {
-                tracing::warn!(
-                    skipped,
-                    "too many replies waiting for the send throttle; skipping some"
-                );
-            }
-            return;
-        };
         let handlers = self.clone();
-        tracker.spawn(async move {
-            handlers.handle(update).await;
-            drop(permit);
-        });
+        tracker.spawn(async move { handlers.handle(update).await });
+    }
+
+    /// A slot for one reply waiting for the throttle, or `None` (logged) when all are taken.
+    fn reply_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        match self.inner.slots.clone().try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                let skipped = self.inner.skipped.fetch_add(1, Ordering::Relaxed) + 1;
+                if skipped.is_power_of_two() {
+                    tracing::warn!(
+                        skipped,
+                        "too many replies waiting for the send throttle; skipping some"
+                    );
+                }
+                None
+            }
+        }
     }
 
     pub async fn handle(&self, update: Update) {
@@ -115,6 +120,9 @@ impl Handlers {
             ),
             // In groups, other bots' commands and typos are not ours to answer.
             _ => return,
+        };
+        let Some(_slot) = self.reply_slot() else {
+            return;
         };
         let sent = self
             .inner
