@@ -2,7 +2,7 @@
 
 use super::{
     Backend, Config, ConfigError, KEYS, LogConfig, Origin, Secret, StorageConfig, TelegramConfig,
-    WebConfig, env_name, spec,
+    TelemetryConfig, WebConfig, env_name, spec,
 };
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -198,6 +198,28 @@ impl ConfigBuilder {
                 "error, warn, info, debug, trace, or a tracing filter",
             ));
         }
+        let web = WebConfig {
+            listen,
+            enabled: p.boolean("web.enabled")?,
+            secure_cookies: p.boolean("web.secure_cookies")?,
+            session_ttl: Duration::from_secs(
+                3600 * p.int(
+                    "web.session_hours",
+                    1,
+                    720,
+                    "a whole number of hours from 1 to 720",
+                )?,
+            ),
+            metrics_token_file: p.opt_string("web.metrics_token_file")?.map(PathBuf::from),
+        };
+        let telemetry = TelemetryConfig {
+            rss_warn_percent: p.int(
+                "telemetry.rss_warn_percent",
+                0,
+                100,
+                "a whole number from 0 to 100",
+            )? as u8,
+        };
         Ok(Config {
             telegram: TelegramConfig {
                 token,
@@ -212,8 +234,9 @@ impl ConfigBuilder {
                 commit_interval,
                 commit_max_batch,
             },
-            web: WebConfig { listen },
+            web,
             log: LogConfig { level },
+            telemetry,
             origins,
             warnings: self.warnings,
         })
@@ -287,6 +310,22 @@ impl Parser<'_> {
         match n {
             Some(n) if (min..=max).contains(&n) => Ok(n),
             _ => Err(self.invalid(key, &display_value(&value), expected)),
+        }
+    }
+
+    fn boolean(&self, key: &'static str) -> Result<bool, ConfigError> {
+        const EXPECTED: &str = "true or false";
+        let (value, _) = self
+            .raw(key)
+            .ok_or_else(|| self.invalid(key, "", EXPECTED))?;
+        match &value {
+            toml::Value::Boolean(b) => Ok(*b),
+            toml::Value::String(s) => match s.trim() {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" => Ok(false),
+                other => Err(self.invalid(key, other, EXPECTED)),
+            },
+            other => Err(self.invalid(key, &display_value(other), EXPECTED)),
         }
     }
 

@@ -117,6 +117,20 @@ pub struct StorageConfig {
 #[derive(Clone, Debug)]
 pub struct WebConfig {
     pub listen: SocketAddr,
+    /// Serve the dashboard at all.
+    pub enabled: bool,
+    /// Mark session cookies `Secure` (the dashboard is reached over HTTPS).
+    pub secure_cookies: bool,
+    /// How long a login lasts.
+    pub session_ttl: Duration,
+    /// File holding the bearer token Prometheus scrapers send to `/metrics`.
+    pub metrics_token_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TelemetryConfig {
+    /// Warn (log and dashboard) when RSS passes this share of system memory; 0 = never.
+    pub rss_warn_percent: u8,
 }
 
 #[derive(Clone, Debug)]
@@ -131,6 +145,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub web: WebConfig,
     pub log: LogConfig,
+    pub telemetry: TelemetryConfig,
     /// Where each key's value came from.
     pub origins: BTreeMap<&'static str, Origin>,
     /// Unknown keys and similar non-fatal findings; logged once logging is up.
@@ -212,6 +227,36 @@ pub const KEYS: &[KeySpec] = &[
         secret: false,
         help: "error, warn, info, debug, trace, or a tracing filter",
     },
+    KeySpec {
+        key: "web.enabled",
+        default: Some("true"),
+        secret: false,
+        help: "serve the dashboard: true or false",
+    },
+    KeySpec {
+        key: "web.secure_cookies",
+        default: Some("false"),
+        secret: false,
+        help: "mark session cookies Secure (dashboard behind HTTPS): true or false",
+    },
+    KeySpec {
+        key: "web.session_hours",
+        default: Some("12"),
+        secret: false,
+        help: "how long a dashboard login lasts, 1-720 hours",
+    },
+    KeySpec {
+        key: "web.metrics_token_file",
+        default: None,
+        secret: false,
+        help: "file holding a bearer token that lets scrapers read /metrics without a login",
+    },
+    KeySpec {
+        key: "telemetry.rss_warn_percent",
+        default: Some("80"),
+        secret: false,
+        help: "warn when RSS passes this % of system memory, 0-100 (0: never)",
+    },
 ];
 
 pub(crate) fn spec(key: &str) -> Option<&'static KeySpec> {
@@ -266,7 +311,7 @@ impl Config {
 
     /// The effective configuration as TOML, secrets redacted, each key annotated with its origin.
     pub fn render_redacted(&self) -> String {
-        let values: [(&str, String); 11] = [
+        let values: [(&str, String); 16] = [
             (
                 "telegram.token",
                 match &self.telegram.token {
@@ -302,6 +347,23 @@ impl Config {
             ),
             ("web.listen", toml_str(&self.web.listen.to_string())),
             ("log.level", toml_str(&self.log.level)),
+            ("web.enabled", self.web.enabled.to_string()),
+            ("web.secure_cookies", self.web.secure_cookies.to_string()),
+            (
+                "web.session_hours",
+                (self.web.session_ttl.as_secs() / 3600).to_string(),
+            ),
+            (
+                "web.metrics_token_file",
+                match &self.web.metrics_token_file {
+                    Some(p) => toml_str(&p.display().to_string()),
+                    None => "# not set".into(),
+                },
+            ),
+            (
+                "telemetry.rss_warn_percent",
+                self.telemetry.rss_warn_percent.to_string(),
+            ),
         ];
         let mut out = String::new();
         let mut section = "";

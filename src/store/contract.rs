@@ -18,10 +18,12 @@ pub mod fixtures;
 mod ingest_cases;
 mod read_cases;
 mod update_cases;
+mod view_cases;
 
 pub use ingest_cases::*;
 pub use read_cases::*;
 pub use update_cases::*;
+pub use view_cases::*;
 
 use crate::store::{SharedStore, Store, StoreResult};
 use std::any::Any;
@@ -89,6 +91,8 @@ pub const CASES: &[(&str, Case)] = &[
     ("outbox_sequence_and_prune", outbox_sequence_and_prune),
     ("bind_bot_same_foreign_force", bind_bot_same_foreign_force),
     ("counts_after_mixed_batches", counts_after_mixed_batches),
+    ("members_of_chat_ascending", members_of_chat_ascending),
+    ("recent_messages_newest_first", recent_messages_newest_first),
 ];
 
 /// Run every case, each on a fresh store from `factory` (the `Box` keeps whatever the store
@@ -147,6 +151,8 @@ macro_rules! store_contract_tests {
             outbox_sequence_and_prune,
             bind_bot_same_foreign_force,
             counts_after_mixed_batches,
+            members_of_chat_ascending,
+            recent_messages_newest_first,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -89,6 +89,8 @@ pub trait ChatRepo {
     fn member(&self, chat: ChatId, user: UserId) -> StoreResult<Option<Member>>;
     /// Chats the user is (or was) a member of, ascending by chat id.
     fn chats_of_user(&self, user: UserId) -> StoreResult<Vec<ChatId>>;
+    /// Members of a chat (any status), ascending by user id, at most `limit` (dashboard).
+    fn members_of(&self, chat: ChatId, limit: usize) -> StoreResult<Vec<Member>>;
 }
 
 pub trait MessageRepo {
@@ -103,6 +105,8 @@ pub trait MessageRepo {
     ) -> StoreResult<Vec<StoredMessage>>;
     /// A user's messages, newest first, at most `limit`.
     fn messages_by_user(&self, user: UserId, limit: usize) -> StoreResult<Vec<StoredMessage>>;
+    /// A chat's messages, highest message id (newest) first, at most `limit` (dashboard).
+    fn recent_messages(&self, chat: ChatId, limit: usize) -> StoreResult<Vec<StoredMessage>>;
     /// Keys of messages dated before `before`, oldest first, at most `limit` (retention).
     fn messages_older_than(
         &self,

@@ -1,10 +1,11 @@
 //! Ingest counters and the update-to-commit latency histogram. Cheap on the hot path: atomics
 //! for counts, one short mutex hold per committed batch for the histogram.
 
+use super::registry::{Op, Registry};
 use hdrhistogram::Histogram;
 use serde::Serialize;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub struct IngestMetrics {
@@ -20,6 +21,8 @@ pub struct IngestMetrics {
     latency_us: Mutex<Histogram<u64>>,
     /// Microseconds one store transaction took.
     commit_us: Mutex<Histogram<u64>>,
+    /// The windowed registry the dashboard reads; `None` records only the totals above.
+    registry: Option<Arc<Registry>>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -68,8 +71,19 @@ impl Default for IngestMetrics {
 }
 
 impl IngestMetrics {
+    /// Totals plus a fresh windowed [`Registry`].
     pub fn new() -> Self {
+        Self::with_registry(Some(Arc::new(Registry::new())))
+    }
+
+    /// Totals only (the ingest bench measures the registry's cost against this).
+    pub fn without_registry() -> Self {
+        Self::with_registry(None)
+    }
+
+    pub fn with_registry(registry: Option<Arc<Registry>>) -> Self {
         IngestMetrics {
+            registry,
             started: Instant::now(),
             updates_committed: AtomicU64::new(0),
             messages_inserted: AtomicU64::new(0),
@@ -81,6 +95,13 @@ impl IngestMetrics {
             latency_us: Mutex::new(new_histogram()),
             commit_us: Mutex::new(new_histogram()),
         }
+    }
+
+    /// The windowed registry (an unshared empty one when built without).
+    pub fn registry(&self) -> Arc<Registry> {
+        self.registry
+            .clone()
+            .unwrap_or_else(|| Arc::new(Registry::new()))
     }
 
     /// Record one committed transaction.
@@ -103,10 +124,17 @@ impl IngestMetrics {
         if let Ok(mut h) = self.commit_us.lock() {
             h.saturating_record(commit_time.as_micros() as u64);
         }
+        if let Some(r) = &self.registry {
+            r.record(Op::StoreCommit, commit_time, 1);
+            r.record_value(Op::CommitBatch, updates, 1);
+        }
     }
 
     pub fn record_commit_error(&self) {
         self.commit_errors.fetch_add(1, Ordering::Relaxed);
+        if let Some(r) = &self.registry {
+            r.record_error(Op::StoreCommit);
+        }
     }
 
     /// Record the receive-to-commit latency of `count` updates that shared one commit.
@@ -116,6 +144,9 @@ impl IngestMetrics {
         }
         if let Ok(mut h) = self.latency_us.lock() {
             let _ = h.record_n(latency.as_micros().max(1) as u64, count);
+        }
+        if let Some(r) = &self.registry {
+            r.record(Op::Update, latency, count);
         }
     }
 

@@ -158,6 +158,25 @@ impl ChatRepo for RedbStore {
             Ok(out)
         })
     }
+
+    fn members_of(&self, chat: ChatId, limit: usize) -> StoreResult<Vec<Member>> {
+        self.read(|txn| {
+            let members = txn.open_table(MEMBERS).map_err(store_err)?;
+            let mut out = Vec::with_capacity(limit.min(1024));
+            for row in members
+                .range((chat.0, u64::MIN)..=(chat.0, u64::MAX))
+                .map_err(store_err)?
+            {
+                if out.len() >= limit {
+                    break;
+                }
+                let (k, v) = row.map_err(store_err)?;
+                let (_, user) = k.value();
+                out.push(codec::decode_member(chat, UserId(user), v.value())?);
+            }
+            Ok(out)
+        })
+    }
 }
 
 impl MessageRepo for RedbStore {
@@ -231,6 +250,26 @@ impl MessageRepo for RedbStore {
                         "messages_by_user row without a message"
                     ),
                 }
+            }
+            Ok(out)
+        })
+    }
+
+    fn recent_messages(&self, chat: ChatId, limit: usize) -> StoreResult<Vec<StoredMessage>> {
+        self.read(|txn| {
+            let messages = txn.open_table(MESSAGES).map_err(store_err)?;
+            let mut out = Vec::with_capacity(limit.min(1024));
+            for row in messages
+                .range((chat.0, i32::MIN)..=(chat.0, i32::MAX))
+                .map_err(store_err)?
+                .rev()
+            {
+                if out.len() >= limit {
+                    break;
+                }
+                let (k, v) = row.map_err(store_err)?;
+                let (c, m) = k.value();
+                out.push(codec::decode_message(ChatId(c), MessageId(m), v.value())?);
             }
             Ok(out)
         })

@@ -1,0 +1,131 @@
+//! The web side. The dashboard lives in sub-modules (`auth`, `api`, `pages`, `charts`,
+//! `assets`); this file only declares them, builds the dashboard router from the route table,
+//! and serves it.
+
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod charts;
+pub mod pages;
+pub mod state;
+
+pub use state::{WebSettings, WebState};
+
+use axum::Router;
+use axum::routing::{MethodRouter, get, post};
+use tokio_util::sync::CancellationToken;
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: health, login, setup, static assets.
+    Public,
+    /// A logged-in admin; anonymous requests get 401 (APIs) or a redirect to /login (pages).
+    Session,
+    /// A session, or the configured bearer token (Prometheus scrapers).
+    SessionOrToken,
+}
+
+/// One row of the route table. Tests walk [`route_table`] so no route escapes the auth checks.
+#[derive(Clone, Copy, Debug)]
+pub struct RouteInfo {
+    pub path: &'static str,
+    pub methods: &'static [&'static str],
+    pub access: Access,
+}
+
+type Route = (RouteInfo, MethodRouter<WebState>);
+
+fn route(
+    path: &'static str,
+    methods: &'static [&'static str],
+    access: Access,
+    handler: MethodRouter<WebState>,
+) -> Route {
+    (
+        RouteInfo {
+            path,
+            methods,
+            access,
+        },
+        handler,
+    )
+}
+
+fn routes() -> Vec<Route> {
+    use Access::{Public, Session, SessionOrToken};
+    const GET: &[&str] = &["GET"];
+    const GET_POST: &[&str] = &["GET", "POST"];
+    const POST: &[&str] = &["POST"];
+    vec![
+        route("/api/health", GET, Public, get(api::health)),
+        route("/api/metrics", GET, Session, get(api::metrics_json)),
+        route("/metrics", GET, SessionOrToken, get(api::prometheus)),
+        route(
+            "/login",
+            GET_POST,
+            Public,
+            get(auth::routes::login_page).post(auth::routes::login_submit),
+        ),
+        route(
+            "/setup",
+            GET_POST,
+            Public,
+            get(auth::routes::setup_page).post(auth::routes::setup_submit),
+        ),
+        route("/logout", POST, Session, post(auth::routes::logout)),
+        route("/static/{file}", GET, Public, get(assets::serve)),
+        route("/", GET, Session, get(pages::overview::page)),
+        route("/users", GET, Session, get(pages::users::list)),
+        route("/users/{id}", GET, Session, get(pages::users::detail)),
+        route("/chats", GET, Session, get(pages::chats::list)),
+        route("/chats/{id}", GET, Session, get(pages::chats::detail)),
+        route("/logs", GET, Session, get(pages::logs::page)),
+    ]
+}
+
+/// Every dashboard route with its methods and access rule.
+pub fn route_table() -> Vec<RouteInfo> {
+    routes().into_iter().map(|(info, _)| info).collect()
+}
+
+/// The dashboard: every route behind its access guard, security headers on every response.
+pub fn dashboard_router(state: WebState) -> Router {
+    let mut router = Router::new();
+    for (info, handler) in routes() {
+        let handler = match info.access {
+            Access::Public => handler,
+            Access::Session => handler.route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                auth::guard::require_session,
+            )),
+            Access::SessionOrToken => handler.route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                auth::guard::require_session_or_token,
+            )),
+        };
+        router = router.route(info.path, handler);
+    }
+    router
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard::security_headers,
+        ))
+        .with_state(state)
+}
+
+/// Serve `router` on `listener` until `shutdown` fires. Client addresses are passed on for the
+/// login throttle.
+pub async fn serve_dashboard(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await
+}
