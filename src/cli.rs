@@ -44,6 +44,25 @@ enum Command {
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Dashboard administration.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Set the dashboard password of user "admin" (asked on the terminal without echo, or read
+    /// as the first line of standard input when it is not a terminal).
+    SetPassword(SetPasswordArgs),
+}
+
+#[derive(Args)]
+struct SetPasswordArgs {
+    #[command(flatten)]
+    data: DataArg,
+    /// Read the password from standard input even on a terminal.
+    #[arg(long)]
+    stdin: bool,
 }
 
 #[derive(Args)]
@@ -141,14 +160,49 @@ enum ConfigCommand {
 }
 
 fn load_config(cli: &Cli, extra: &[(&'static str, Option<String>)]) -> Result<Config> {
+    Ok(load_config_logged(cli, extra)?.0)
+}
+
+/// [`load_config`], also returning the ring of recent log lines (for the dashboard).
+fn load_config_logged(
+    cli: &Cli,
+    extra: &[(&'static str, Option<String>)],
+) -> Result<(Config, telemetry::LogRing)> {
     let mut flags: Vec<(&'static str, Option<String>)> = vec![("log.level", cli.log_level.clone())];
     flags.extend_from_slice(extra);
     let config = Config::load(cli.config.as_deref(), &flags)?;
-    telemetry::init_logging(&config.log.level, cli.log_level.is_some());
+    let logs = telemetry::init_logging(&config.log.level, cli.log_level.is_some());
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
-    Ok(config)
+    Ok((config, logs))
+}
+
+fn metrics_with(logs: telemetry::LogRing) -> Arc<IngestMetrics> {
+    Arc::new(IngestMetrics::with_registry(Some(Arc::new(
+        telemetry::Registry::with_logs(logs),
+    ))))
+}
+
+fn read_password(from_stdin: bool) -> Result<String> {
+    use std::io::IsTerminal;
+    let password = if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        let first = rpassword::prompt_password("New dashboard password for admin: ")
+            .context("cannot read the password from the terminal")?;
+        let again = rpassword::prompt_password("Again: ")
+            .context("cannot read the password from the terminal")?;
+        if first != again {
+            bail!("the two passwords differ; nothing was changed");
+        }
+        first
+    };
+    Ok(password)
 }
 
 fn data_flag(data: &DataArg) -> (&'static str, Option<String>) {
@@ -169,7 +223,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 pub fn main_with(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Run(args) => {
-            let config = load_config(
+            let (config, logs) = load_config_logged(
                 &cli,
                 &[
                     data_flag(&args.data),
@@ -184,7 +238,7 @@ pub fn main_with(cli: Cli) -> Result<()> {
             runtime()?.block_on(async {
                 let shutdown = CancellationToken::new();
                 app::cancel_on_signals(shutdown.clone());
-                let metrics = Arc::new(IngestMetrics::new());
+                let metrics = metrics_with(logs);
                 let summary = app::run_appliance(
                     &config,
                     token,
@@ -204,7 +258,7 @@ pub fn main_with(cli: Cli) -> Result<()> {
             })
         }
         Command::Demo(args) => {
-            let config = load_config(&cli, &[])?;
+            let (config, logs) = load_config_logged(&cli, &[])?;
             if !(args.rate > 0.0 && args.rate <= 1_000_000.0) {
                 bail!("--rate must be between 0 and 1000000 messages per second");
             }
@@ -219,7 +273,7 @@ pub fn main_with(cli: Cli) -> Result<()> {
             let report = runtime()?.block_on(async {
                 let shutdown = CancellationToken::new();
                 app::cancel_on_signals(shutdown.clone());
-                demo::run_demo(config, options, shutdown).await
+                demo::run_demo(config, options, metrics_with(logs), shutdown).await
             })?;
             if let Some(path) = &args.report {
                 let json = serde_json::to_string_pretty(&report)?;
@@ -262,6 +316,16 @@ pub fn main_with(cli: Cli) -> Result<()> {
                 }
             };
             tracing::info!(messages = count, "export finished");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::SetPassword(args)) => {
+            let config = load_config(&cli, &[data_flag(&args.data)])?;
+            let password = read_password(args.stdin)?;
+            let path = app::admin::set_password(&config, &password)?;
+            println!(
+                "dashboard password for admin saved in {} (argon2id)",
+                path.display()
+            );
             Ok(())
         }
         Command::Config(ConfigCommand::Check(data)) => {

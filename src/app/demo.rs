@@ -27,6 +27,8 @@ pub enum DemoError {
     },
     #[error("cannot start the simulator: {0}")]
     Sim(#[source] std::io::Error),
+    #[error("cannot set the demo dashboard password: {0}")]
+    Password(String),
     #[error(transparent)]
     App(#[from] AppError),
 }
@@ -87,9 +89,33 @@ fn prepare_dir(dir: &Path, sim_bot_id: u64) -> Result<(), DemoError> {
     std::fs::create_dir_all(dir).map_err(io)
 }
 
+/// The dashboard port: 8080 when free, else any free port.
+async fn pick_web_addr() -> std::net::SocketAddr {
+    for port in [8080, 0] {
+        if let Ok(l) = tokio::net::TcpListener::bind(("127.0.0.1", port)).await
+            && let Ok(addr) = l.local_addr()
+        {
+            return addr;
+        }
+    }
+    std::net::SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// A random demo password (letters and digits).
+fn demo_password() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..14)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+/// `metrics` carries the registry (and log ring) the dashboard shows.
 pub async fn run_demo(
     mut config: Config,
     options: DemoOptions,
+    metrics: Arc<IngestMetrics>,
     shutdown: CancellationToken,
 ) -> Result<DemoReport, DemoError> {
     let sim = Sim::new(SimConfig::default());
@@ -108,11 +134,23 @@ pub async fn run_demo(
 
     config.telegram.api_url = format!("http://{sim_addr}");
     config.storage.dir = options.data.clone();
+    config.web.enabled = true;
+    config.web.listen = pick_web_addr().await;
+    let password = demo_password();
+    let (dir, pw) = (options.data.clone(), password.clone());
+    tokio::task::spawn_blocking(move || crate::web::auth::credentials::set_password(&dir, &pw))
+        .await
+        .map_err(|e| DemoError::App(AppError::Join(e.to_string())))?
+        .map_err(|e| DemoError::Password(e.to_string()))?;
     let token = Secret::new(sim.token());
     println!("tgbox demo");
     println!("  data directory   {}", options.data.display());
     println!(
         "  simulated API    http://{sim_addr} (control API under /control, see docs/SIMULATOR.md)"
+    );
+    println!(
+        "dashboard http://{}  login: admin / {password}",
+        config.web.listen
     );
     println!(
         "  traffic          {} messages/s{}",
@@ -124,7 +162,6 @@ pub async fn run_demo(
     );
 
     let community = sim::build_community(&sim, options.seed, CommunitySpec::default());
-    let metrics = Arc::new(IngestMetrics::new());
     let app_stop = CancellationToken::new();
     let app_config = config.clone();
     let app_metrics = metrics.clone();

@@ -1,6 +1,8 @@
 //! Wiring: open the store, start the writer, connect the bot, poll, and shut all of it down
 //! along one path (a CancellationToken for "stop", a TaskTracker for "wait until stopped").
 
+pub mod admin;
+pub mod dashboard;
 pub mod demo;
 pub mod offline;
 
@@ -30,6 +32,12 @@ pub enum AppError {
     Thread(#[source] std::io::Error),
     #[error("internal task failed: {0}")]
     Join(String),
+    #[error("dashboard: {what}: {source}")]
+    Web {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// How long shutdown waits for reply handlers before it stops waiting.
@@ -113,9 +121,45 @@ pub async fn run_with_store(
         interval: config.storage.commit_interval,
         ..WriterConfig::default()
     };
+    let registry = metrics.registry();
     let (writer, writer_handle) =
         Writer::start(store.clone(), writer_config, metrics).map_err(AppError::Thread)?;
+    let dashboard = match dashboard::start(config, store.clone(), registry.clone(), &shutdown).await
+    {
+        Ok(d) => d,
+        Err(e) => {
+            drop(writer_handle);
+            blocking(move || writer.join()).await?;
+            return Err(e);
+        }
+    };
+    let result = run_bot(
+        config,
+        token,
+        options,
+        store,
+        registry,
+        writer,
+        writer_handle,
+        shutdown,
+    )
+    .await;
+    dashboard.stop().await;
+    result
+}
 
+/// Connect, bind, poll until shutdown, then drain the handlers and the writer.
+#[allow(clippy::too_many_arguments)]
+async fn run_bot(
+    config: &Config,
+    token: Secret,
+    options: RunOptions,
+    store: SharedStore,
+    registry: Arc<crate::telemetry::Registry>,
+    writer: Writer,
+    writer_handle: crate::ingest::WriterHandle,
+    shutdown: CancellationToken,
+) -> Result<(), AppError> {
     let connected = bot::connect(token, &config.telegram.api_url, &shutdown).await;
     let tg = match connected {
         Ok(tg) => tg,
@@ -124,7 +168,11 @@ pub async fn run_with_store(
             blocking(move || writer.join()).await?;
             return Ok(());
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            drop(writer_handle);
+            blocking(move || writer.join()).await?;
+            return Err(e.into());
+        }
     };
     let identity = tg.identity.clone();
     let (bind_store, force) = (store.clone(), options.force);
@@ -134,7 +182,12 @@ pub async fn run_with_store(
     bot::prepare_polling(&tg).await;
 
     let tracker = TaskTracker::new();
-    let handlers = Handlers::new(tg.bot.clone(), tg.identity.username.clone(), store.clone());
+    let handlers = Handlers::with_registry(
+        tg.bot.clone(),
+        tg.identity.username.clone(),
+        store.clone(),
+        Some(registry),
+    );
     let polling = PollingConfig {
         timeout: config.telegram.poll_timeout,
         ..PollingConfig::default()

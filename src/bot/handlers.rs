@@ -31,6 +31,8 @@ struct Inner {
     store: SharedStore,
     slots: Arc<tokio::sync::Semaphore>,
     skipped: AtomicU64,
+    /// Where send latencies go (`telegram_send`), if anywhere.
+    registry: Option<Arc<crate::telemetry::Registry>>,
 }
 
 /// A command addressed to us: `/name` or `/name@our_bot`, case-insensitive, with arguments.
@@ -67,6 +69,16 @@ pub fn parse_command<'a>(text: &'a str, bot_username: &str) -> Option<ParsedComm
 
 impl Handlers {
     pub fn new(bot: TgBot, bot_username: String, store: SharedStore) -> Self {
+        Self::with_registry(bot, bot_username, store, None)
+    }
+
+    /// Like [`Handlers::new`], recording every send (throttle wait included) in `registry`.
+    pub fn with_registry(
+        bot: TgBot,
+        bot_username: String,
+        store: SharedStore,
+        registry: Option<Arc<crate::telemetry::Registry>>,
+    ) -> Self {
         Handlers {
             inner: Arc::new(Inner {
                 bot,
@@ -74,6 +86,7 @@ impl Handlers {
                 store,
                 slots: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING_REPLIES)),
                 skipped: AtomicU64::new(0),
+                registry,
             }),
         }
     }
@@ -124,6 +137,7 @@ impl Handlers {
         let Some(_slot) = self.reply_slot() else {
             return;
         };
+        let started = std::time::Instant::now();
         let sent = self
             .inner
             .bot
@@ -131,6 +145,12 @@ impl Handlers {
             .parse_mode(ParseMode::Html)
             .reply_parameters(ReplyParameters::new(msg.id).allow_sending_without_reply())
             .await;
+        if let Some(r) = &self.inner.registry {
+            match &sent {
+                Ok(_) => r.record(crate::telemetry::Op::TelegramSend, started.elapsed(), 1),
+                Err(_) => r.record_error(crate::telemetry::Op::TelegramSend),
+            }
+        }
         if let Err(e) = sent {
             tracing::warn!(error = %e, chat = msg.chat.id.0, command = %cmd.name, "reply failed");
         }

@@ -2,6 +2,7 @@
 //! 1 h), success and error counters, and time-windowed rates. One registry per process, passed
 //! explicitly (the writer gets it through [`super::IngestMetrics`]).
 
+use super::logs::LogRing;
 use super::window::{WindowStats, WindowedHistogram};
 use serde::Serialize;
 use std::sync::Mutex;
@@ -74,6 +75,7 @@ struct OpMetrics {
 pub struct Registry {
     started: Instant,
     ops: Vec<OpMetrics>,
+    logs: LogRing,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -107,8 +109,15 @@ impl Default for Registry {
 }
 
 impl Registry {
+    /// A registry with its own (unfed) log ring.
     pub fn new() -> Self {
+        Self::with_logs(LogRing::default())
+    }
+
+    /// A registry that carries `logs` (the ring [`super::init_logging`] feeds) to the dashboard.
+    pub fn with_logs(logs: LogRing) -> Self {
         Registry {
+            logs,
             started: Instant::now(),
             ops: Op::ALL
                 .iter()
@@ -120,6 +129,10 @@ impl Registry {
                 })
                 .collect(),
         }
+    }
+
+    pub fn logs(&self) -> &LogRing {
+        &self.logs
     }
 
     pub fn uptime(&self) -> Duration {

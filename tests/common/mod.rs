@@ -87,6 +87,7 @@ pub fn config_for(api_url: &str, dir: &Path) -> Config {
         .flag("telegram.api_url", Some(api_url.to_string()))
         .flag("storage.dir", Some(dir.display().to_string()))
         .flag("telegram.poll_timeout_secs", Some("1".into()))
+        .flag("web.listen", Some("127.0.0.1:0".into()))
         .build()
         .unwrap()
 }
