@@ -1,0 +1,117 @@
+//! A dashboard over a real appliance fed by the simulator's community traffic, for the HTTP and
+//! browser tests.
+#![allow(dead_code)]
+
+use crate::common::{SimServer, config_for};
+use std::sync::Arc;
+use std::time::Duration;
+use tgbox::app::{self, RunOptions};
+use tgbox::config::Secret;
+use tgbox::sim::{self, CommunitySpec};
+use tgbox::store::SharedStore;
+use tgbox::telemetry::{IngestMetrics, Monitor, Registry, Sampler, StorageFigures};
+use tgbox::web::auth::{Auth, credentials};
+use tgbox::web::{WebSettings, WebState, dashboard_router, serve_dashboard};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const PASSWORD: &str = "test-password-1";
+pub const METRICS_TOKEN: &str = "scrape-token-123";
+
+pub struct Dash {
+    pub url: String,
+    pub store: SharedStore,
+    pub state: WebState,
+    server: SimServer,
+    stop: CancellationToken,
+    app: JoinHandle<Result<(), app::AppError>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Dash {
+    /// Simulator + appliance + the dashboard on an ephemeral port, with `messages` of community
+    /// traffic archived and a few system samples taken.
+    pub async fn start(messages: u64) -> Dash {
+        let dir = tempfile::tempdir().unwrap();
+        let server = SimServer::start().await;
+        let config = config_for(&server.url, dir.path());
+        let store = crate::common::open_store(dir.path());
+        credentials::set_password(dir.path(), PASSWORD).unwrap();
+        let logs = tgbox::telemetry::init_logging("info", false);
+        let registry = Arc::new(Registry::with_logs(logs.clone()));
+        let metrics = Arc::new(IngestMetrics::with_registry(Some(registry.clone())));
+        let stop = CancellationToken::new();
+        let (cfg, st, m, s) = (config.clone(), store.clone(), metrics.clone(), stop.clone());
+        let token = Secret::new(server.sim.token());
+        let app = tokio::spawn(async move {
+            app::run_with_store(&cfg, token, RunOptions { force: false }, st, m, s).await
+        });
+
+        let community = sim::build_community(&server.sim, 7, CommunitySpec::default());
+        let rate = (messages as f64 * 2.0).max(50.0);
+        let _ = sim::run_traffic(
+            server.sim.clone(),
+            community,
+            rate,
+            Some(Duration::from_millis(500)),
+            7,
+            CancellationToken::new(),
+        )
+        .await;
+        server.wait_drained(Duration::from_secs(30)).await;
+
+        let monitor = Arc::new(Monitor::new(80));
+        let mut sampler = Sampler::new(dir.path());
+        for _ in 0..3 {
+            let figures = StorageFigures {
+                store_bytes: 1 << 20,
+                active_users_24h: 3,
+                ..StorageFigures::default()
+            };
+            let mut sample = sampler.sample(figures);
+            sample.time -= 10;
+            monitor.push(sample, &registry);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        monitor.push(sampler.sample(StorageFigures::default()), &registry);
+        let auth = Arc::new(Auth::new(
+            dir.path().to_path_buf(),
+            credentials::load_hash(dir.path()).unwrap(),
+            Duration::from_secs(3600),
+        ));
+        let state = WebState {
+            store: store.clone(),
+            registry,
+            monitor,
+            logs,
+            auth,
+            settings: Arc::new(WebSettings {
+                secure_cookies: false,
+                metrics_token: Some(Secret::new(METRICS_TOKEN)),
+                data_dir: dir.path().to_path_buf(),
+                session_ttl: Duration::from_secs(3600),
+            }),
+        };
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let router = dashboard_router(state.clone());
+        tokio::spawn(serve_dashboard(listener, router, stop.clone()));
+        Dash {
+            url,
+            store,
+            state,
+            server,
+            stop,
+            app,
+            _dir: dir,
+        }
+    }
+
+    pub async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.app.await;
+        self.server.stop().await;
+    }
+}

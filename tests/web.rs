@@ -1,0 +1,446 @@
+//! The dashboard over HTTP: every route from the route table with and without a session,
+//! CSRF rejection, login throttling, setup, and the pages' content.
+
+mod common;
+mod dashboard_support;
+
+use dashboard_support::{Dash, METRICS_TOKEN, PASSWORD};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use std::sync::Arc;
+use std::time::Duration;
+use tgbox::web::{Access, dashboard_router, route_table, serve_dashboard};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn cookie_from(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, v)| *k == name && !v.is_empty())
+        .map(|(_, v)| v.to_string())
+}
+
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap() + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+/// GET /login, then POST it; returns the response.
+async fn try_login(c: &reqwest::Client, url: &str, password: &str) -> reqwest::Response {
+    let page = c.get(format!("{url}/login")).send().await.unwrap();
+    let pre = cookie_from(page.headers(), "tgbox_prelogin").unwrap();
+    let html = page.text().await.unwrap();
+    let csrf = field(&html, "csrf");
+    c.post(format!("{url}/login"))
+        .header("cookie", format!("tgbox_prelogin={pre}"))
+        .form(&[
+            ("username", "admin"),
+            ("password", password),
+            ("csrf", csrf.as_str()),
+            ("next", "/users"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn login(c: &reqwest::Client, url: &str) -> String {
+    let res = try_login(c, url, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()[LOCATION], "/users");
+    let set = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("tgbox_session="))
+        .unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    format!(
+        "tgbox_session={}",
+        cookie_from(res.headers(), "tgbox_session").unwrap()
+    )
+}
+
+/// A concrete path for a route pattern.
+fn concrete(path: &str, user: u64, chat: i64) -> String {
+    path.replace("{id}", "ID")
+        .replace("{file}", "app.css")
+        .replace("/users/ID", &format!("/users/{user}"))
+        .replace("/chats/ID", &format!("/chats/{chat}"))
+}
+
+async fn sample_ids(dash: &Dash) -> (u64, i64) {
+    let store = dash.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let user = store.users_by_activity(1).unwrap()[0].id.0;
+        let chat = store
+            .chats()
+            .unwrap()
+            .into_iter()
+            .max_by_key(|c| c.message_count)
+            .unwrap()
+            .id
+            .0;
+        (user, chat)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_with_and_without_a_session() {
+    let dash = Dash::start(100).await;
+    let c = client();
+    let (user, chat) = sample_ids(&dash).await;
+    let routes = route_table();
+    assert!(routes.len() >= 12);
+    let session = login(&c, &dash.url).await;
+    for r in &routes {
+        let path = concrete(r.path, user, chat);
+        for method in r.methods {
+            let url = format!("{}{path}", dash.url);
+            let anon = match *method {
+                "GET" => c.get(&url).send().await.unwrap(),
+                _ => c.post(&url).send().await.unwrap(),
+            };
+            let status = anon.status();
+            let location = anon
+                .headers()
+                .get(LOCATION)
+                .map(|v| v.to_str().unwrap().to_string());
+            for h in [
+                "content-security-policy",
+                "x-frame-options",
+                "referrer-policy",
+            ] {
+                assert!(anon.headers().contains_key(h), "{method} {path}: no {h}");
+            }
+            match r.access {
+                Access::Public => assert!(
+                    status != StatusCode::UNAUTHORIZED
+                        && !location.as_deref().unwrap_or("").starts_with("/login"),
+                    "{method} {path} is public but answered {status} {location:?}"
+                ),
+                Access::Session | Access::SessionOrToken => {
+                    let to_login = status == StatusCode::SEE_OTHER
+                        && location
+                            .as_deref()
+                            .unwrap_or("")
+                            .starts_with("/login?next=");
+                    assert!(
+                        status == StatusCode::UNAUTHORIZED || to_login,
+                        "{method} {path} answered an anonymous request with {status}"
+                    );
+                    if path.starts_with("/api/") || path == "/metrics" || *method == "POST" {
+                        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+                    }
+                }
+            }
+            if *method == "GET" {
+                let res = c.get(&url).header("cookie", &session).send().await.unwrap();
+                let expected = if path == "/setup" {
+                    StatusCode::FORBIDDEN // a password is set: the setup link is dead
+                } else {
+                    StatusCode::OK
+                };
+                assert_eq!(res.status(), expected, "GET {path} with a session");
+                let body = res.text().await.unwrap();
+                match path.as_str() {
+                    "/" => {
+                        assert!(body.contains("<svg class=\"chart\""), "no chart");
+                        assert!(body.contains("<polyline"), "no chart line");
+                        assert!(body.contains("Messages processed"));
+                        assert!(body.contains("id=\"live\""));
+                    }
+                    "/users" | "/chats" => assert!(body.contains("<tr><td"), "{path} empty"),
+                    "/logs" => assert!(body.contains("log-table")),
+                    "/api/metrics" => {
+                        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                        assert!(v["operations"][0]["ok"].as_u64().unwrap() > 0, "{v}");
+                        assert!(v["system"]["rss_bytes"].as_u64().is_some());
+                    }
+                    "/metrics" => {
+                        assert!(
+                            body.contains("tgbox_operations_total{op=\"update\",result=\"ok\"}")
+                        );
+                        assert!(body.contains("tgbox_process_resident_bytes"));
+                    }
+                    p if p.starts_with("/users/") => assert!(body.contains("user-messages")),
+                    p if p.starts_with("/chats/") => {
+                        assert!(body.contains("chat-members") && body.contains("chat-messages"))
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    // Unknown pages and ids.
+    for p in ["/nope", "/users/abc", "/users/1", "/chats/1"] {
+        let res = c
+            .get(format!("{}{p}", dash.url))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{p}");
+    }
+    dash.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_token_health_and_user_search() {
+    let dash = Dash::start(100).await;
+    let c = client();
+    let url = &dash.url;
+    let res = c
+        .get(format!("{url}/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let res = c
+        .get(format!("{url}/metrics"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = c
+        .get(format!("{url}/api/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "the token is for /metrics only"
+    );
+
+    let health: serde_json::Value = c
+        .get(format!("{url}/api/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["store_open"], true);
+    assert!(
+        health["last_update_age_secs"].as_u64().is_some(),
+        "{health}"
+    );
+    assert!(health["version"].as_str().is_some() && health["uptime_secs"].is_u64());
+
+    // Search by id, by username, by a piece of the name; sort by message count.
+    let session = login(&c, url).await;
+    let store = dash.store.clone();
+    let users = tokio::task::spawn_blocking(move || store.users_by_activity(1000).unwrap())
+        .await
+        .unwrap();
+    let with_name = users.iter().find(|u| u.username.is_some()).unwrap();
+    let get = |q: String| {
+        let c = c.clone();
+        let session = session.clone();
+        async move {
+            c.get(format!("{url}/users?{q}"))
+                .header("cookie", session)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let by_id = get(format!("q={}", with_name.id.0)).await;
+    assert!(by_id.contains(&format!("/users/{}\"", with_name.id.0)));
+    assert!(by_id.contains("1 users"));
+    let uname = with_name.username.clone().unwrap();
+    let by_username = get(format!("q=%40{uname}")).await;
+    assert!(by_username.contains(&format!("@{uname}")), "{uname}");
+    let none = get("q=zzzz-no-such-user".into()).await;
+    assert!(none.contains("0 users"));
+    let sorted = get("sort=messages".into()).await;
+    let top = users.iter().map(|u| u.message_count).max().unwrap();
+    let first_row = &sorted[sorted.find("<tbody>").unwrap()..];
+    assert!(first_row.contains(&format!("<td class=\"num\">{top}</td>")));
+    dash.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csrf_is_required_and_logout_ends_the_session() {
+    let dash = Dash::start(10).await;
+    let c = client();
+    let url = &dash.url;
+    // Login without the pre-login cookie (a cross-site form): refused.
+    let res = c
+        .post(format!("{url}/login"))
+        .form(&[("username", "admin"), ("password", PASSWORD), ("csrf", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(cookie_from(res.headers(), "tgbox_session").is_none());
+
+    let session = login(&c, url).await;
+    let page = c
+        .get(format!("{url}/"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    let html = page.text().await.unwrap();
+    let csrf = field(&html, "csrf");
+    for bad in ["", "0000", &csrf[1..]] {
+        let res = c
+            .post(format!("{url}/logout"))
+            .header("cookie", &session)
+            .form(&[("csrf", bad)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "csrf {bad:?}");
+    }
+    let still = c
+        .get(format!("{url}/users"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.status(), StatusCode::OK);
+    let res = c
+        .post(format!("{url}/logout"))
+        .header("cookie", &session)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let after = c
+        .get(format!("{url}/users"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::SEE_OTHER, "the session is gone");
+    dash.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_are_throttled_per_address() {
+    let dash = Dash::start(10).await;
+    let c = client();
+    for _ in 0..5 {
+        let res = try_login(&c, &dash.url, "wrong password").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Locked: even the right password is not checked now.
+    let res = try_login(&c, &dash.url, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.text().await.unwrap().contains("Too many failed logins"));
+    dash.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_link_sets_the_first_password_once() {
+    let dash = Dash::start(10).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = dash.state.clone();
+    let auth = Arc::new(tgbox::web::auth::Auth::new(
+        dir.path().to_path_buf(),
+        None,
+        Duration::from_secs(60),
+    ));
+    let token = auth.new_setup_token();
+    state.auth = auth;
+    state.settings = Arc::new(tgbox::web::WebSettings {
+        data_dir: dir.path().to_path_buf(),
+        ..(*dash.state.settings).clone()
+    });
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(serve_dashboard(
+        listener,
+        dashboard_router(state),
+        stop.clone(),
+    ));
+    let c = client();
+    let login_page = c
+        .get(format!("{url}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(login_page.contains("No admin password is set yet"));
+    let bad = c
+        .get(format!("{url}/setup?token=nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::FORBIDDEN);
+    let page = c
+        .get(format!("{url}/setup?token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let pre = cookie_from(page.headers(), "tgbox_prelogin").unwrap();
+    let csrf = field(&page.text().await.unwrap(), "csrf");
+    let res = c
+        .post(format!("{url}/setup"))
+        .header("cookie", format!("tgbox_prelogin={pre}"))
+        .form(&[
+            ("token", token.as_str()),
+            ("csrf", csrf.as_str()),
+            ("password", "a new password"),
+            ("confirm", "a new password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(cookie_from(res.headers(), "tgbox_session").is_some());
+    let hash = tgbox::web::auth::credentials::load_hash(dir.path())
+        .unwrap()
+        .unwrap();
+    assert!(tgbox::web::auth::credentials::verify(
+        &hash,
+        "a new password"
+    ));
+    let again = c
+        .get(format!("{url}/setup?token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::FORBIDDEN, "the link works once");
+    stop.cancel();
+    dash.stop().await;
+}
