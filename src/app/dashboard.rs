@@ -78,7 +78,8 @@ fn active_users_24h(store: &SharedStore) -> u64 {
     }
 }
 
-fn storage_figures(store: &SharedStore, dir: &Path) -> StorageFigures {
+/// The storage figures the sampler records: file sizes, rows, active users.
+pub fn storage_figures(store: &SharedStore, dir: &Path) -> StorageFigures {
     let (store_bytes, index_bytes) = dir_sizes(dir);
     let rows = match store.counts() {
         Ok(c) => vec![

@@ -9,7 +9,7 @@ use tgbox::app::{self, RunOptions};
 use tgbox::config::Secret;
 use tgbox::sim::{self, CommunitySpec};
 use tgbox::store::SharedStore;
-use tgbox::telemetry::{IngestMetrics, Monitor, Registry, Sampler, StorageFigures};
+use tgbox::telemetry::{IngestMetrics, Monitor, Registry, Sampler};
 use tgbox::web::auth::{Auth, credentials};
 use tgbox::web::{WebSettings, WebState, dashboard_router, serve_dashboard};
 use tokio::task::JoinHandle;
@@ -32,6 +32,11 @@ impl Dash {
     /// Simulator + appliance + the dashboard on an ephemeral port, with `messages` of community
     /// traffic archived and a few system samples taken.
     pub async fn start(messages: u64) -> Dash {
+        Self::start_with(messages, false).await
+    }
+
+    /// With `live`, traffic (5 messages/s) and sampling (every second) go on until `stop`.
+    pub async fn start_with(messages: u64, live: bool) -> Dash {
         let dir = tempfile::tempdir().unwrap();
         let server = SimServer::start().await;
         let config = config_for(&server.url, dir.path());
@@ -48,12 +53,13 @@ impl Dash {
         });
 
         let community = sim::build_community(&server.sim, 7, CommunitySpec::default());
-        let rate = (messages as f64 * 2.0).max(50.0);
+        let rate = 200.0;
+        let secs = (messages as f64 / rate).max(0.2);
         let _ = sim::run_traffic(
             server.sim.clone(),
-            community,
+            community.clone(),
             rate,
-            Some(Duration::from_millis(500)),
+            Some(Duration::from_secs_f64(secs)),
             7,
             CancellationToken::new(),
         )
@@ -63,17 +69,14 @@ impl Dash {
         let monitor = Arc::new(Monitor::new(80));
         let mut sampler = Sampler::new(dir.path());
         for _ in 0..3 {
-            let figures = StorageFigures {
-                store_bytes: 1 << 20,
-                active_users_24h: 3,
-                ..StorageFigures::default()
-            };
+            let figures = app::dashboard::storage_figures(&store, dir.path());
             let mut sample = sampler.sample(figures);
             sample.time -= 10;
             monitor.push(sample, &registry);
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        monitor.push(sampler.sample(StorageFigures::default()), &registry);
+        let figures = app::dashboard::storage_figures(&store, dir.path());
+        monitor.push(sampler.sample(figures), &registry);
         let auth = Arc::new(Auth::new(
             dir.path().to_path_buf(),
             credentials::load_hash(dir.path()).unwrap(),
@@ -92,6 +95,36 @@ impl Dash {
                 session_ttl: Duration::from_secs(3600),
             }),
         };
+        if live {
+            tokio::spawn(sim::run_traffic(
+                server.sim.clone(),
+                community,
+                5.0,
+                None,
+                8,
+                stop.clone(),
+            ));
+            let (monitor, registry, stop, dir, store) = (
+                state.monitor.clone(),
+                state.registry.clone(),
+                stop.clone(),
+                dir.path().to_path_buf(),
+                store.clone(),
+            );
+            tokio::spawn(async move {
+                let mut sampler = Sampler::new(&dir);
+                while !stop.is_cancelled() {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    let (st, d) = (store.clone(), dir.clone());
+                    let figures = tokio::task::spawn_blocking(move || {
+                        app::dashboard::storage_figures(&st, &d)
+                    })
+                    .await
+                    .unwrap_or_default();
+                    monitor.push(sampler.sample(figures), &registry);
+                }
+            });
+        }
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await
             .unwrap();

@@ -39,7 +39,10 @@ fn card(label: &'static str, value: String, note: impl Into<String>) -> Card {
 }
 
 fn charts_for(span: &str, secs: i64, points: &[HistoryPoint], now: i64) -> Vec<Chart> {
-    let from = now - secs;
+    // A young appliance has less history than the span: draw what there is, full width.
+    let from = points
+        .first()
+        .map_or(now - secs, |p| (p.time - 1).max(now - secs));
     let series = |name: &'static str, f: fn(&HistoryPoint) -> f64| Series {
         name,
         points: points.iter().map(|p| (p.time, f(p))).collect(),
