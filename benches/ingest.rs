@@ -96,8 +96,13 @@ fn run(
     total: usize,
     batch_len: usize,
     producers: usize,
+    registry: bool,
 ) -> Duration {
-    let metrics = Arc::new(IngestMetrics::new());
+    let metrics = Arc::new(if registry {
+        IngestMetrics::new()
+    } else {
+        IngestMetrics::without_registry()
+    });
     let (writer, handle) = Writer::start(store.clone(), WriterConfig::default(), metrics).unwrap();
     let per_producer = total / producers;
     let started = Instant::now();
@@ -154,7 +159,7 @@ fn ingest(c: &mut Criterion) {
             |b, &producers| {
                 b.iter_custom(|iters| {
                     (0..iters)
-                        .map(|_| run(&rt, &store, TOTAL, 100, producers))
+                        .map(|_| run(&rt, &store, TOTAL, 100, producers, true))
                         .sum()
                 })
             },
@@ -169,10 +174,55 @@ fn ingest(c: &mut Criterion) {
     const SMALL: usize = 500;
     group.throughput(Throughput::Elements(SMALL as u64));
     group.bench_function("per_update_commit", |b| {
-        b.iter_custom(|iters| (0..iters).map(|_| run(&rt, &store, SMALL, 1, 1)).sum())
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| run(&rt, &store, SMALL, 1, 1, true))
+                .sum()
+        })
     });
+    group.finish();
+
+    // The dashboard's metrics registry on the ingest path: the same runs without it.
+    let mut group = c.benchmark_group("ingest_metrics_overhead");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(15));
+    group.throughput(Throughput::Elements(TOTAL as u64));
+    for registry in [true, false] {
+        let name = if registry { "registry" } else { "no_registry" };
+        group.bench_function(
+            BenchmarkId::new("group_commit_batch100_1_producer", name),
+            |b| {
+                b.iter_custom(|iters| {
+                    (0..iters)
+                        .map(|_| run(&rt, &store, TOTAL, 100, 1, registry))
+                        .sum()
+                })
+            },
+        );
+    }
     group.finish();
 }
 
-criterion_group!(benches, ingest);
+/// The recording calls alone, per committed batch of 100 updates.
+fn record_path(c: &mut Criterion) {
+    let mut group = c.benchmark_group("metrics_record_per_batch");
+    for registry in [true, false] {
+        let m = if registry {
+            IngestMetrics::new()
+        } else {
+            IngestMetrics::without_registry()
+        };
+        let name = if registry { "registry" } else { "no_registry" };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                m.record_commit(100, 100, 0, 0, 0, Duration::from_micros(1800));
+                m.record_latency(Duration::from_micros(2500), 100);
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, ingest, record_path);
 criterion_main!(benches);

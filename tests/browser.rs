@@ -1,7 +1,7 @@
 //! The dashboard in a real browser: Debian's chromium driven through chromedriver (WebDriver,
 //! plain JSON over HTTP with reqwest). Logs in, visits every page, checks that charts and
-//! tables rendered and that the console shows no errors, and saves screenshots to
-//! docs/screenshots/. Skips (with a message) where chromium or chromedriver is not installed;
+//! tables rendered and that the console shows no errors, and saves screenshots (to
+//! docs/screenshots/ with TGBOX_UPDATE_SCREENSHOTS=1, else target/browser-screenshots/). Skips (with a message) where chromium or chromedriver is not installed;
 //! `.ci/run` installs both.
 
 mod common;
@@ -192,7 +192,14 @@ async fn dashboard_in_chromium() {
         );
         return;
     };
-    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    // The committed screenshots are refreshed with TGBOX_UPDATE_SCREENSHOTS=1; ordinary runs
+    // write under target/ so a test run leaves the work tree clean.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = if std::env::var_os("TGBOX_UPDATE_SCREENSHOTS").is_some() {
+        root.join("docs/screenshots")
+    } else {
+        root.join("target/browser-screenshots")
+    };
     std::fs::create_dir_all(&shots).unwrap();
     let dash = Dash::start_with(1500, true).await;
     let d = Driver::start(&chromium, &chromedriver).await;
