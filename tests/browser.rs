@@ -254,7 +254,8 @@ async fn dashboard_in_chromium() {
         .await
         .unwrap()
     };
-    let pages: Vec<(String, &str, Vec<(&str, u64)>)> = vec![
+    type Expect = Vec<(&'static str, u64)>;
+    let pages: Vec<(String, &str, Expect)> = vec![
         (
             "/".into(),
             "overview",

@@ -110,7 +110,7 @@ pub async fn detail(
                     last_seen: when(m.last_seen),
                 });
             }
-            members.sort_by(|a, b| b.messages.cmp(&a.messages));
+            members.sort_by_key(|m| std::cmp::Reverse(m.messages));
             let mut messages = Vec::new();
             for m in s.recent_messages(id, RECENT)? {
                 let author = match m.user_id {
