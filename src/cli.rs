@@ -181,18 +181,17 @@ pub fn main_with(cli: Cli) -> Result<()> {
                 ],
             )?;
             let token = config.resolve_token()?;
-            runtime()?.block_on(async {
+            let rt = runtime()?;
+            let result = rt.block_on(async {
                 let shutdown = CancellationToken::new();
                 app::cancel_on_signals(shutdown.clone());
                 let metrics = Arc::new(IngestMetrics::new());
-                let summary = app::run_appliance(
-                    &config,
-                    token,
-                    app::RunOptions { force: args.force },
-                    metrics.clone(),
-                    shutdown,
-                )
-                .await?;
+                let options = app::RunOptions {
+                    force: args.force,
+                    notifier: app::Notifier::from_env(),
+                };
+                let summary =
+                    app::run_appliance(&config, token, options, metrics.clone(), shutdown).await?;
                 let snap = metrics.snapshot();
                 tracing::info!(
                     updates = summary.updates_committed,
@@ -201,7 +200,10 @@ pub fn main_with(cli: Cli) -> Result<()> {
                     "stopped cleanly"
                 );
                 Ok(())
-            })
+            });
+            // Do not wait for tasks a timed-out shutdown left behind.
+            rt.shutdown_timeout(Duration::from_millis(200));
+            result
         }
         Command::Demo(args) => {
             let config = load_config(&cli, &[])?;

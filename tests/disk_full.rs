@@ -45,7 +45,7 @@ async fn full_disk_pauses_ingest_and_it_resumes_when_space_is_freed() {
             app::run_with_store(
                 &config,
                 token,
-                RunOptions { force: false },
+                RunOptions::default(),
                 store,
                 metrics,
                 stop,

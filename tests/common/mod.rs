@@ -105,7 +105,7 @@ impl RunningApp {
         let metrics = Arc::new(IngestMetrics::new());
         let (m, s) = (metrics.clone(), stop.clone());
         let task = tokio::spawn(async move {
-            app::run_appliance(&config, token, RunOptions { force: false }, m, s).await
+            app::run_appliance(&config, token, RunOptions::default(), m, s).await
         });
         RunningApp {
             stop,
