@@ -10,7 +10,8 @@
 //! The store is generated once through `Store::ingest` (batches of 10,000 updates) in
 //! `--data` (default `target/measure-store-<N>`) and reused. Each run starts the binary with
 //! `NOTIFY_SOCKET` pointing at a socket of ours against an in-process simulator, times
-//! spawn -> `READY=1`, waits idle, reads `VmRSS`, then times SIGTERM -> exit.
+//! spawn -> `READY=1`, waits (idle, or under `--load-rate` generated messages/s), reads
+//! `VmRSS`, then times SIGTERM -> exit. `--cold` drops the page cache before each start (root).
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -33,6 +34,8 @@ struct Args {
     data: Option<PathBuf>,
     runs: usize,
     idle_secs: u64,
+    cold: bool,
+    load_rate: f64,
 }
 
 fn args() -> Args {
@@ -42,9 +45,15 @@ fn args() -> Args {
         data: None,
         runs: 3,
         idle_secs: 10,
+        cold: false,
+        load_rate: 0.0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--cold" {
+            a.cold = true;
+            continue;
+        }
         let value = it.next().unwrap_or_default();
         match flag.as_str() {
             "--binary" => a.binary = PathBuf::from(value),
@@ -52,6 +61,7 @@ fn args() -> Args {
             "--data" => a.data = Some(PathBuf::from(value)),
             "--runs" => a.runs = value.parse().expect("--runs N"),
             "--idle-secs" => a.idle_secs = value.parse().expect("--idle-secs N"),
+            "--load-rate" => a.load_rate = value.parse().expect("--load-rate N"),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -148,6 +158,10 @@ fn run_once(args: &Args, data: &Path, api_url: &str, token: &str) -> RunFigures 
     socket.set_read_timeout(Some(Duration::from_secs(120))).ok();
     let token_file = scratch.path().join("token");
     std::fs::write(&token_file, token).expect("token");
+    if args.cold {
+        let _ = Command::new("sync").status();
+        std::fs::write("/proc/sys/vm/drop_caches", "3").expect("drop caches (needs root)");
+    }
     let started = Instant::now();
     let mut child = Command::new(&args.binary)
         .args(["run", "--log-level", "warn", "--api-url", api_url])
@@ -203,10 +217,33 @@ fn main() {
     rt.spawn(sim.clone().serve(listener, stop.clone()));
 
     let empty = tempfile::tempdir().expect("tempdir");
-    println!("| store | run | start-to-READY | idle RSS | SIGTERM-to-exit |");
+    let traffic_stop = tokio_util::sync::CancellationToken::new();
+    let load = if args.load_rate > 0.0 {
+        let community = tgbox::sim::build_community(&sim, 3, Default::default());
+        rt.spawn(tgbox::sim::run_traffic(
+            sim.clone(),
+            community,
+            args.load_rate,
+            None,
+            3,
+            traffic_stop.clone(),
+        ));
+        format!("under {} msg/s", args.load_rate)
+    } else {
+        "idle".to_string()
+    };
+    println!(
+        "| store | run | start-to-READY | RSS after {} s {load} | SIGTERM-to-exit |",
+        args.idle_secs
+    );
     println!("|---|---|---|---|---|");
     let full = format!("{} messages", args.messages);
-    for (label, dir) in [("empty", empty.path()), (full.as_str(), data.as_path())] {
+    let stores: Vec<(&str, &Path)> = if args.load_rate > 0.0 {
+        vec![(full.as_str(), data.as_path())]
+    } else {
+        vec![("empty", empty.path()), (full.as_str(), data.as_path())]
+    };
+    for (label, dir) in stores {
         for run in 1..=args.runs {
             let f = run_once(&args, dir, &api_url, sim.token());
             println!(
@@ -217,5 +254,6 @@ fn main() {
             );
         }
     }
+    traffic_stop.cancel();
     stop.cancel();
 }

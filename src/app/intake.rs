@@ -54,6 +54,7 @@ async fn run_polling(i: Intake<'_>) -> Result<(), AppError> {
     // One long poll, its request timeout, and a backoff step, with room to spare.
     let stale_after = i.config.telegram.poll_timeout + Duration::from_secs(60);
     let writer = i.writer.clone();
+    i.notifier.ready("polling Telegram for updates");
     let watchdog = Watchdog::start(i.notifier, move || {
         let (writer, age) = (writer.clone(), heartbeat.age());
         async move {
@@ -63,7 +64,6 @@ async fn run_polling(i: Intake<'_>) -> Result<(), AppError> {
             writer.ping().await.map_err(|e| e.to_string())
         }
     });
-    i.notifier.ready("polling Telegram for updates");
     let result = bot::run_polling(
         i.tg,
         i.start_after,
@@ -129,6 +129,7 @@ async fn run_webhook(i: Intake<'_>) -> Result<(), AppError> {
         Ok(()) => {
             let writer = i.writer.clone();
             let probe = HealthProbe::new(local);
+            i.notifier.ready(&format!("receiving updates by webhook on {local}"));
             let watchdog = Watchdog::start(i.notifier, move || {
                 let (writer, probe) = (writer.clone(), probe.clone());
                 async move {
@@ -136,7 +137,6 @@ async fn run_webhook(i: Intake<'_>) -> Result<(), AppError> {
                     writer.ping().await.map_err(|e| e.to_string())
                 }
             });
-            i.notifier.ready(&format!("receiving updates by webhook on {local}"));
             let ended = tokio::select! {
                 _ = i.shutdown.cancelled() => None,
                 r = &mut server => Some(r),
