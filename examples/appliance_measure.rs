@@ -75,7 +75,12 @@ fn generate(dir: &Path, messages: u64) {
         println!("store {} already holds {have} messages", dir.display());
         return;
     }
-    assert_eq!(have, 0, "{} holds a partial store; remove it", dir.display());
+    assert_eq!(
+        have,
+        0,
+        "{} holds a partial store; remove it",
+        dir.display()
+    );
     let mut rng = SmallRng::seed_from_u64(42);
     let chats: Vec<ChatProfile> = (0..20)
         .map(|i| ChatProfile {
@@ -104,7 +109,11 @@ fn generate(dir: &Path, messages: u64) {
             .map(|_| {
                 id += 1;
                 let c = rng.random_range(0..chats.len());
-                let lang = if rng.random_bool(0.3) { Lang::Fa } else { Lang::En };
+                let lang = if rng.random_bool(0.3) {
+                    Lang::Fa
+                } else {
+                    Lang::En
+                };
                 let message_id = next_msg[c];
                 next_msg[c] += 1;
                 let date = Timestamp(1_700_000_000 + id as i64 * 3);
@@ -204,7 +213,9 @@ fn main() {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("target/measure-store-{}", args.messages)));
     generate(&data, args.messages);
-    let size = std::fs::metadata(data.join("tgbox.redb")).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(data.join("tgbox.redb"))
+        .map(|m| m.len())
+        .unwrap_or(0);
     println!("store file: {:.1} MiB", size as f64 / 1048576.0);
 
     let rt = tokio::runtime::Runtime::new().expect("runtime");

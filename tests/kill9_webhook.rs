@@ -67,7 +67,10 @@ async fn webhook_kill_9_at_random_moments_loses_and_duplicates_nothing() {
     }
     let report = traffic.await.unwrap();
     eprintln!("traffic: {report:?}; kills: {kills}");
-    assert!(kills >= 3, "the test should kill the appliance several times");
+    assert!(
+        kills >= 3,
+        "the test should kill the appliance several times"
+    );
 
     server.wait_drained(Duration::from_secs(90)).await;
     let stats = server.sim.stats();

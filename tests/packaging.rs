@@ -61,7 +61,11 @@ fn unit_asks_for_notify_watchdog_credentials_and_hardening() {
 
 #[test]
 fn systemd_analyze_verify_passes() {
-    if Command::new("systemd-analyze").arg("--version").output().is_err() {
+    if Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         eprintln!("systemd-analyze is not installed; skipping the unit verification");
         return;
     }
@@ -112,7 +116,10 @@ fn installer_dry_run_changes_nothing_and_root_install_lays_out_files() {
         stdout.contains("/etc/tgbox/credentials/telegram-token"),
         "{stdout}"
     );
-    assert!(stdout.contains("systemctl enable --now tgbox.service"), "{stdout}");
+    assert!(
+        stdout.contains("systemctl enable --now tgbox.service"),
+        "{stdout}"
+    );
 
     let dry_root = dir.path().join("dry");
     let dry_arg = dry_root.display().to_string();
@@ -122,8 +129,19 @@ fn installer_dry_run_changes_nothing_and_root_install_lays_out_files() {
 
     let root = dir.path().join("root");
     let root_arg = root.display().to_string();
-    let out = install(&["--root", &root_arg, "--binary", bin, "--token-file", &token_arg]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = install(&[
+        "--root",
+        &root_arg,
+        "--binary",
+        bin,
+        "--token-file",
+        &token_arg,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let at = |p: &str| -> PathBuf { root.join(p) };
     for file in [
         "usr/local/bin/tgbox",
@@ -141,7 +159,11 @@ fn installer_dry_run_changes_nothing_and_root_install_lays_out_files() {
     // A second install keeps the operator's config.
     std::fs::write(at("etc/tgbox/tgbox.toml"), "[log]\nlevel = \"debug\"\n").unwrap();
     let out = install(&["--root", &root_arg, "--binary", bin]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         std::fs::read_to_string(at("etc/tgbox/tgbox.toml"))
             .unwrap()

@@ -11,9 +11,7 @@ use std::process::Command;
 use tgbox::domain::{BotIdentity, ChatId, MessageId, UpdateContent, UserId};
 use tgbox::store::contract::fixtures::{edit, group, new_message, person, text, update};
 use tgbox::store::redb::{FILE_NAME, RedbOptions, RedbStore};
-use tgbox::store::{
-    ChatRepo, IngestSink, MessageRepo, MetaRepo, SCHEMA_VERSION, UserRepo,
-};
+use tgbox::store::{ChatRepo, IngestSink, MessageRepo, MetaRepo, SCHEMA_VERSION, UserRepo};
 
 const FIXTURE_BOT: u64 = 7_000_000_001;
 const RUST: i64 = -1_001_000_000_001;
@@ -35,12 +33,24 @@ fn fixture_updates() -> Vec<tgbox::domain::IncomingUpdate> {
     joined.joined = vec![mina.clone()];
     vec![
         new_message(101, text(&rust, Some(&ann), 2, 10, "hello from schema one")),
-        new_message(102, text(&rust, Some(&reza), 3, 20, "borrow checker question")),
+        new_message(
+            102,
+            text(&rust, Some(&reza), 3, 20, "borrow checker question"),
+        ),
         new_message(103, joined),
         new_message(104, text(&fa, Some(&reza), 1, 30, "سلام، کتاب خوبی بود")),
         new_message(105, text(&fa, Some(&mina), 2, 40, "می‌خوانم")),
         new_message(106, text(&rust, Some(&mina), 4, 50, "lifetimes!")),
-        edit(107, text(&rust, Some(&reza), 3, 20, "borrow checker question (edited)")),
+        edit(
+            107,
+            text(
+                &rust,
+                Some(&reza),
+                3,
+                20,
+                "borrow checker question (edited)",
+            ),
+        ),
         new_message(108, text(&fa, Some(&ann), 3, 60, "📚 ۱۲۳")),
         update(
             109,
@@ -78,15 +88,24 @@ fn a_schema_v1_data_directory_opens_migrates_and_reads_back() {
     );
     let edited = store.message(ChatId(RUST), MessageId(3)).unwrap().unwrap();
     assert_eq!(edited.text, "borrow checker question (edited)");
-    let persian = store.message(ChatId(PERSIAN), MessageId(1)).unwrap().unwrap();
+    let persian = store
+        .message(ChatId(PERSIAN), MessageId(1))
+        .unwrap()
+        .unwrap();
     assert_eq!(persian.text, "سلام، کتاب خوبی بود");
     assert_eq!(persian.user_id, Some(UserId(1002)));
     assert_eq!(store.user(UserId(1002)).unwrap().unwrap().message_count, 2);
     assert_eq!(store.chats_of_user(UserId(1003)).unwrap().len(), 2);
     // The migrated store takes new updates and skips old ones.
     let more = vec![
-        new_message(110, text(&group(RUST, "Rust Learners"), None, 5, 70, "after upgrade")),
-        new_message(101, text(&group(RUST, "Rust Learners"), None, 2, 10, "redelivered")),
+        new_message(
+            110,
+            text(&group(RUST, "Rust Learners"), None, 5, 70, "after upgrade"),
+        ),
+        new_message(
+            101,
+            text(&group(RUST, "Rust Learners"), None, 2, 10, "redelivered"),
+        ),
     ];
     let outcome = store.ingest(&more).unwrap();
     assert_eq!(outcome.applied.len(), 1);
@@ -103,7 +122,9 @@ fn stats_refuses_a_newer_schema_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = RedbStore::open(dir.path(), &RedbOptions::default()).unwrap();
-        store.set_schema_version_for_test(SCHEMA_VERSION + 1).unwrap();
+        store
+            .set_schema_version_for_test(SCHEMA_VERSION + 1)
+            .unwrap();
         store.close().unwrap();
     }
     let out = Command::new(env!("CARGO_BIN_EXE_tgbox"))
@@ -131,7 +152,10 @@ fn stats_refuses_a_newer_schema_with_a_clear_message() {
 #[test]
 #[ignore = "writes tests/fixtures/schema-v1; run by hand with schema version 1 only"]
 fn write_schema_v1_fixture() {
-    assert_eq!(SCHEMA_VERSION, 1, "the fixture must be written by schema version 1");
+    assert_eq!(
+        SCHEMA_VERSION, 1,
+        "the fixture must be written by schema version 1"
+    );
     let dir = fixture_dir();
     std::fs::create_dir_all(&dir).unwrap();
     let _ = std::fs::remove_file(dir.join(FILE_NAME));

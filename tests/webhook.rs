@@ -108,10 +108,7 @@ async fn webhook_delivery_with_the_secret_is_committed_and_wrong_secrets_get_401
     let server = SimServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let app = RunningApp::start_with(
-        &server,
-        webhook_config_for(&server.url, dir.path(), port),
-    );
+    let app = RunningApp::start_with(&server, webhook_config_for(&server.url, dir.path(), port));
     wait_for_webhook(&server).await;
     let sim = &server.sim;
     let alice = server.user("Alice", Some("alice"));
@@ -187,8 +184,7 @@ async fn a_webhook_request_is_answered_only_after_its_update_committed() {
         let token = Secret::new(server.sim.token());
         tokio::spawn(async move {
             let metrics = Arc::new(IngestMetrics::new());
-            app::run_with_store(&config, token, RunOptions::default(), store, metrics, stop)
-                .await
+            app::run_with_store(&config, token, RunOptions::default(), store, metrics, stop).await
         })
     };
     wait_for_webhook(&server).await;
@@ -255,7 +251,10 @@ async fn concurrent_webhook_requests_share_commits() {
     );
     app.stop().await;
     let store = open_store(dir.path());
-    assert_eq!(store.chat(ChatId(GROUP)).unwrap().unwrap().message_count, 20);
+    assert_eq!(
+        store.chat(ChatId(GROUP)).unwrap().unwrap().message_count,
+        20
+    );
     server.stop().await;
 }
 

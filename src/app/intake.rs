@@ -129,7 +129,8 @@ async fn run_webhook(i: Intake<'_>) -> Result<(), AppError> {
         Ok(()) => {
             let writer = i.writer.clone();
             let probe = HealthProbe::new(local);
-            i.notifier.ready(&format!("receiving updates by webhook on {local}"));
+            i.notifier
+                .ready(&format!("receiving updates by webhook on {local}"));
             let watchdog = Watchdog::start(i.notifier, move || {
                 let (writer, probe) = (writer.clone(), probe.clone());
                 async move {

@@ -172,7 +172,10 @@ mod tests {
         ));
         tokio::time::sleep(Duration::from_millis(400)).await;
         let while_alive = sent.lock().unwrap().len();
-        assert!(while_alive >= 3, "{while_alive} pings in 400 ms at a 50 ms period");
+        assert!(
+            while_alive >= 3,
+            "{while_alive} pings in 400 ms at a 50 ms period"
+        );
         alive.store(false, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(60)).await;
         let at_stall = sent.lock().unwrap().len();
@@ -180,7 +183,10 @@ mod tests {
         assert_eq!(sent.lock().unwrap().len(), at_stall, "pinged while stuck");
         alive.store(true, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(sent.lock().unwrap().len() > at_stall, "no pings after recovery");
+        assert!(
+            sent.lock().unwrap().len() > at_stall,
+            "no pings after recovery"
+        );
         cancel.cancel();
         task.await.unwrap();
         assert!(sent.lock().unwrap().iter().all(|m| m == "WATCHDOG=1\n"));

@@ -124,7 +124,9 @@ pub(super) fn rendered(c: &Config) -> Vec<(&'static str, String)> {
         (
             "telegram.webhook_listen",
             not_set(
-                webhook.and_then(|w| w.listen).map(|a| toml_str(&a.to_string())),
+                webhook
+                    .and_then(|w| w.listen)
+                    .map(|a| toml_str(&a.to_string())),
                 "not set (web.listen serves the webhook)",
             ),
         ),
@@ -181,7 +183,10 @@ mod tests {
         let err = from_toml("[telegram]\nmode = \"hook\"")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("telegram.mode") && err.contains("hook"), "{err}");
+        assert!(
+            err.contains("telegram.mode") && err.contains("hook"),
+            "{err}"
+        );
         let c = from_toml(
             "[telegram]\nmode = \"webhook\"\nwebhook_url = \"https://bot.example.com/tg/hook\"\n\
              webhook_listen = \"127.0.0.1:8443\"",

@@ -239,7 +239,12 @@ impl Parser<'_> {
         }
     }
 
-    pub(super) fn invalid(&self, key: &'static str, value: &str, expected: &'static str) -> ConfigError {
+    pub(super) fn invalid(
+        &self,
+        key: &'static str,
+        value: &str,
+        expected: &'static str,
+    ) -> ConfigError {
         let origin = self
             .values
             .get(key)
@@ -267,7 +272,11 @@ impl Parser<'_> {
         }
     }
 
-    pub(super) fn non_empty(&self, key: &'static str, expected: &'static str) -> Result<String, ConfigError> {
+    pub(super) fn non_empty(
+        &self,
+        key: &'static str,
+        expected: &'static str,
+    ) -> Result<String, ConfigError> {
         match self.opt_string(key)? {
             Some(s) => Ok(s),
             None => Err(self.invalid(key, "", expected)),

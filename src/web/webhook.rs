@@ -64,7 +64,10 @@ async fn receive(
         WebhookAnswer::Committed => (StatusCode::OK, ""),
         WebhookAnswer::Retry(reason) => {
             tracing::warn!(%reason, "webhook update not committed; answering 503 so Telegram retries");
-            (StatusCode::SERVICE_UNAVAILABLE, "not committed, retry later\n")
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not committed, retry later\n",
+            )
         }
     }
 }
