@@ -72,7 +72,12 @@ pub(super) fn telegram_mode(
         return Ok((mode, None));
     }
     let Some(url) = url else {
-        return Err(p.invalid("telegram.webhook_url", "", URL_EXPECTED));
+        return Err(p.invalid(
+            "telegram.webhook_url",
+            "",
+            "a URL, required when telegram.mode = \"webhook\": http(s):// with a path, \
+             such as https://bot.example.com/tgbox/webhook",
+        ));
     };
     let parsed = reqwest::Url::parse(&url)
         .ok()
