@@ -108,7 +108,9 @@ async fn run_webhook(i: Intake<'_>) -> Result<(), AppError> {
         secret: secret.clone(),
         accept,
     };
-    // The receiver's own address if configured, else the web server's.
+    // The receiver's own address if configured, else the web server's. (No other feature
+    // serves HTTP yet; once the dashboard runs a server on web.listen in every mode, the route
+    // joins that server's `WebState` when `webhook_listen` is unset.)
     let addr = webhook.listen.unwrap_or(i.config.web.listen);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
