@@ -235,18 +235,17 @@ pub fn main_with(cli: Cli) -> Result<()> {
                 ],
             )?;
             let token = config.resolve_token()?;
-            runtime()?.block_on(async {
+            let rt = runtime()?;
+            let result = rt.block_on(async {
                 let shutdown = CancellationToken::new();
                 app::cancel_on_signals(shutdown.clone());
                 let metrics = metrics_with(logs);
-                let summary = app::run_appliance(
-                    &config,
-                    token,
-                    app::RunOptions { force: args.force },
-                    metrics.clone(),
-                    shutdown,
-                )
-                .await?;
+                let options = app::RunOptions {
+                    force: args.force,
+                    notifier: app::Notifier::from_env(),
+                };
+                let summary =
+                    app::run_appliance(&config, token, options, metrics.clone(), shutdown).await?;
                 let snap = metrics.snapshot();
                 tracing::info!(
                     updates = summary.updates_committed,
@@ -255,7 +254,10 @@ pub fn main_with(cli: Cli) -> Result<()> {
                     "stopped cleanly"
                 );
                 Ok(())
-            })
+            });
+            // Do not wait for tasks a timed-out shutdown left behind.
+            rt.shutdown_timeout(Duration::from_millis(200));
+            result
         }
         Command::Demo(args) => {
             let (config, logs) = load_config_logged(&cli, &[])?;

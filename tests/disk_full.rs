@@ -42,15 +42,7 @@ async fn full_disk_pauses_ingest_and_it_resumes_when_space_is_freed() {
         let (store, stop, metrics) = (store.clone(), stop.clone(), metrics.clone());
         let token = Secret::new(sim.token());
         tokio::spawn(async move {
-            app::run_with_store(
-                &config,
-                token,
-                RunOptions { force: false },
-                store,
-                metrics,
-                stop,
-            )
-            .await
+            app::run_with_store(&config, token, RunOptions::default(), store, metrics, stop).await
         })
     };
 

@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::{SimServer, open_store, wait_until};
+use common::{SimServer, wait_until};
 use rand::{Rng, SeedableRng};
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -16,6 +15,8 @@ use tokio_util::sync::CancellationToken;
 fn start_binary(url: &str, data: &Path, token_file: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_tgbox"))
         .args(["run", "--log-level", "warn", "--api-url", url])
+        // The dashboard takes an ephemeral port: tests run side by side.
+        .env("TGBOX_WEB_LISTEN", "127.0.0.1:0")
         .arg("--data")
         .arg(data)
         .arg("--token-file")
@@ -25,24 +26,6 @@ fn start_binary(url: &str, data: &Path, token_file: &Path) -> Child {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start tgbox")
-}
-
-fn export(data: &Path) -> Vec<serde_json::Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_tgbox"))
-        .args(["export", "--format", "jsonl", "--data"])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,60 +83,6 @@ async fn kill_9_at_random_moments_loses_and_duplicates_nothing() {
     assert!(exited, "tgbox did not stop within 15 s of SIGTERM");
     assert!(child.wait().unwrap().success(), "graceful stop must exit 0");
 
-    // What the simulator saw confirmed, reduced to the final text of each message.
-    let delivered = server.sim.delivery_log();
-    let ids: HashSet<u32> = delivered.iter().map(|d| d.update_id).collect();
-    assert_eq!(ids.len(), delivered.len(), "an update was confirmed twice");
-    let mut expected: HashMap<(i64, i32), String> = HashMap::new();
-    for d in &delivered {
-        if let (Some(chat), Some(msg)) = (d.chat_id, d.message_id)
-            && matches!(
-                d.kind.as_str(),
-                "message" | "edited_message" | "channel_post" | "edited_channel_post"
-            )
-        {
-            expected.insert((chat, msg), d.text.clone().unwrap_or_default());
-        }
-    }
-    let exported = export(&data);
-    let mut seen: HashMap<(i64, i32), String> = HashMap::new();
-    for line in &exported {
-        let key = (
-            line["chat_id"].as_i64().unwrap(),
-            line["message_id"].as_i64().unwrap() as i32,
-        );
-        let text = line["text"].as_str().unwrap().to_string();
-        assert!(
-            seen.insert(key, text).is_none(),
-            "message {key:?} exported twice"
-        );
-    }
-    for (key, text) in &expected {
-        match seen.get(key) {
-            Some(stored) => assert_eq!(stored, text, "message {key:?} has a stale text"),
-            None => panic!("confirmed message {key:?} is missing from the store"),
-        }
-    }
-    assert_eq!(
-        seen.len(),
-        expected.len(),
-        "the store holds messages the simulator never confirmed"
-    );
-
-    // Counters count each message once, however often it was redelivered.
-    let store = open_store(&data);
-    let posted: u64 = exported
-        .iter()
-        .filter(|l| {
-            !matches!(
-                l["kind"].as_str(),
-                Some("members_joined" | "member_left" | "service")
-            )
-        })
-        .count() as u64;
-    let chat_total: u64 = store.chats().unwrap().iter().map(|c| c.message_count).sum();
-    assert_eq!(chat_total, posted);
-    let last = delivered.iter().map(|d| d.update_id).max();
-    assert_eq!(store.last_update_id().unwrap().map(|u| u.0), last);
+    common::assert_archive_matches_deliveries(&server.sim, &data);
     server.stop().await;
 }

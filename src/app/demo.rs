@@ -170,7 +170,7 @@ pub async fn run_demo(
         run_appliance(
             &app_config,
             token,
-            RunOptions { force: false },
+            RunOptions::default(),
             app_metrics,
             app_token,
         )

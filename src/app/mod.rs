@@ -4,9 +4,14 @@
 pub mod admin;
 pub mod dashboard;
 pub mod demo;
+mod intake;
 pub mod offline;
+pub mod supervise;
 
-use crate::bot::{self, Handlers, PollingConfig};
+pub use intake::{SECRET_FILE, load_or_create_secret};
+pub use supervise::Notifier;
+
+use crate::bot::{self, Handlers};
 use crate::config::{Backend, Config, Secret, StorageConfig};
 use crate::ingest::{Writer, WriterConfig};
 use crate::store::redb::{RedbOptions, RedbStore};
@@ -38,9 +43,29 @@ pub enum AppError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("webhook: {0}")]
+    Webhook(String),
+    #[error("cannot read or write the webhook secret {path}: {source}")]
+    SecretFile {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "shutdown took longer than app.shutdown_timeout_secs ({0} s); exiting anyway (the \
+         store recovers on the next start, and nothing unconfirmed is lost)"
+    )]
+    ShutdownTimeout(u64),
 }
 
-/// How long shutdown waits for reply handlers before it stops waiting.
+/// How long shutdown waits for reply handlers before it stops waiting (at most half of the
+/// shutdown bound).
 const HANDLER_DRAIN: Duration = Duration::from_secs(5);
 
 /// Open the configured backend.
@@ -71,13 +96,17 @@ pub struct RunSummary {
     pub updates_committed: u64,
 }
 
+#[derive(Default)]
 pub struct RunOptions {
     /// Take over a data directory recorded for another bot.
     pub force: bool,
+    /// Where READY/WATCHDOG/STOPPING notifications go (systemd, or nowhere).
+    pub notifier: Notifier,
 }
 
-/// Run the appliance until `shutdown` fires: store, writer, bot, polling. Returns after
-/// everything is flushed and the store is closed.
+/// Run the appliance until `shutdown` fires: store, writer, bot, intake (polling or webhook).
+/// Returns after everything is flushed and the store is closed, or with
+/// [`AppError::ShutdownTimeout`] when that takes longer than `app.shutdown_timeout_secs`.
 pub async fn run_appliance(
     config: &Config,
     token: Secret,
@@ -85,18 +114,37 @@ pub async fn run_appliance(
     metrics: Arc<IngestMetrics>,
     shutdown: CancellationToken,
 ) -> Result<RunSummary, AppError> {
+    let notifier = options.notifier.clone();
+    notifier.status("opening the store");
     let storage = config.storage.clone();
     let store = blocking(move || open_store(&storage)).await??;
     tracing::info!(dir = %config.storage.dir.display(), backend = store.backend_name(), "store open");
-    let result = run_with_store(
+    notifier.status("connecting to Telegram");
+    let run = run_with_store(
         config,
         token,
         options,
         store.clone(),
         metrics.clone(),
-        shutdown,
-    )
-    .await;
+        shutdown.clone(),
+    );
+    let bound = config.app.shutdown_timeout;
+    tokio::pin!(run);
+    // The bound counts from the stop request.
+    let result = tokio::select! {
+        biased;
+        () = shutdown.cancelled() => {
+            notifier.stopping();
+            match tokio::time::timeout(bound, &mut run).await {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::error!(bound = ?bound, "graceful shutdown did not finish in time");
+                    return Err(AppError::ShutdownTimeout(bound.as_secs()));
+                }
+            }
+        }
+        r = &mut run => r,
+    };
     // The writer and the handlers hold their own clones; by now they are gone, so this drop
     // closes the database.
     drop(store);
@@ -148,7 +196,7 @@ pub async fn run_with_store(
     result
 }
 
-/// Connect, bind, poll until shutdown, then drain the handlers and the writer.
+/// Connect, bind, take updates until shutdown, then drain the handlers and the writer.
 #[allow(clippy::too_many_arguments)]
 async fn run_bot(
     config: &Config,
@@ -163,15 +211,13 @@ async fn run_bot(
     let connected = bot::connect(token, &config.telegram.api_url, &shutdown).await;
     let tg = match connected {
         Ok(tg) => tg,
-        Err(bot::BotError::Cancelled) => {
-            drop(writer_handle);
-            blocking(move || writer.join()).await?;
-            return Ok(());
-        }
         Err(e) => {
             drop(writer_handle);
             blocking(move || writer.join()).await?;
-            return Err(e.into());
+            return match e {
+                bot::BotError::Cancelled => Ok(()),
+                e => Err(e.into()),
+            };
         }
     };
     let identity = tg.identity.clone();
@@ -179,7 +225,6 @@ async fn run_bot(
     blocking(move || bind_store.bind_bot(&identity, force)).await??;
     let read_store = store.clone();
     let start_after = blocking(move || read_store.last_update_id()).await??;
-    bot::prepare_polling(&tg).await;
 
     let tracker = TaskTracker::new();
     let handlers = Handlers::with_registry(
@@ -188,33 +233,28 @@ async fn run_bot(
         store.clone(),
         Some(registry),
     );
-    let polling = PollingConfig {
-        timeout: config.telegram.poll_timeout,
-        ..PollingConfig::default()
-    };
-    let poll_result = bot::run_polling(
+    let intake_result = intake::run(intake::Intake {
+        config,
         tg,
         start_after,
-        writer_handle,
+        writer: writer_handle,
         handlers,
-        polling,
-        tracker.clone(),
-        shutdown.clone(),
-    )
+        tracker: tracker.clone(),
+        notifier: &options.notifier,
+        shutdown: shutdown.clone(),
+    })
     .await;
-    // Polling has stopped (shutdown, or a fatal error): stop everything else.
+    // Intake has stopped (shutdown, or a fatal error): stop everything else.
     shutdown.cancel();
     tracker.close();
-    if tokio::time::timeout(HANDLER_DRAIN, tracker.wait())
-        .await
-        .is_err()
-    {
+    let drain = HANDLER_DRAIN.min(config.app.shutdown_timeout / 2);
+    if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
         tracing::warn!("some replies were still being sent at shutdown and were abandoned");
     }
-    // `run_polling` consumed the last writer handle: the writer drains its queue and exits.
+    // Intake consumed the last writer handle: the writer drains its queue and exits.
     blocking(move || writer.join()).await?;
     tracing::info!("writer flushed");
-    poll_result.map_err(AppError::from)
+    intake_result
 }
 
 /// Cancel `token` on SIGINT or SIGTERM.

@@ -4,9 +4,11 @@
 pub mod convert;
 mod handlers;
 mod polling;
+mod webhook;
 
 pub use handlers::Handlers;
 pub use polling::{PollError, PollingConfig, run_polling};
+pub use webhook::{COMMIT_PATIENCE, WebhookIntake, set_webhook};
 
 use crate::config::Secret;
 use crate::domain::BotIdentity;
@@ -30,6 +32,11 @@ pub enum BotError {
     Client(String),
     #[error("stopped before Telegram answered")]
     Cancelled,
+    #[error(
+        "Telegram refused the webhook: {0} (check telegram.webhook_url: a public https URL on \
+         port 443, 80, 88 or 8443)"
+    )]
+    Webhook(String),
 }
 
 /// A connected bot: the throttled sender, the raw client for getUpdates, and who we are.
@@ -110,13 +117,7 @@ pub async fn connect(
 /// Startup chores that may fail on a Bot API server that lacks them: publish the command list,
 /// remove a stale webhook (polling and a webhook cannot coexist). Failures are warnings.
 pub async fn prepare_polling(tg: &Telegram) {
-    let commands: Vec<BotCommand> = handlers::COMMANDS
-        .iter()
-        .map(|(name, help)| BotCommand::new(*name, *help))
-        .collect();
-    if let Err(e) = tg.bot.set_my_commands(commands).await {
-        tracing::warn!(error = %e, "setMyCommands failed; the command menu is not updated");
-    }
+    publish_commands(tg).await;
     match tg.bot.get_webhook_info().await {
         Ok(info) if info.url.is_some() => {
             tracing::warn!("a webhook is set; removing it to use polling");
@@ -126,5 +127,16 @@ pub async fn prepare_polling(tg: &Telegram) {
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "getWebhookInfo failed; assuming no webhook"),
+    }
+}
+
+/// Publish the command menu (setMyCommands); a failure is a warning.
+pub async fn publish_commands(tg: &Telegram) {
+    let commands: Vec<BotCommand> = handlers::COMMANDS
+        .iter()
+        .map(|(name, help)| BotCommand::new(*name, *help))
+        .collect();
+    if let Err(e) = tg.bot.set_my_commands(commands).await {
+        tracing::warn!(error = %e, "setMyCommands failed; the command menu is not updated");
     }
 }

@@ -9,7 +9,7 @@
 use super::convert::{self, ALLOWED_UPDATES};
 use super::{Handlers, Telegram};
 use crate::domain::{Timestamp, UpdateId};
-use crate::ingest::WriterHandle;
+use crate::ingest::{Heartbeat, WriterHandle};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
@@ -24,6 +24,8 @@ pub struct PollingConfig {
     pub timeout: Duration,
     /// Updates per getUpdates, 1-100.
     pub limit: u8,
+    /// Beaten on every cycle and while waiting, for the systemd watchdog.
+    pub heartbeat: Heartbeat,
 }
 
 impl Default for PollingConfig {
@@ -31,6 +33,7 @@ impl Default for PollingConfig {
         PollingConfig {
             timeout: Duration::from_secs(30),
             limit: 100,
+            heartbeat: Heartbeat::new(),
         }
     }
 }
@@ -148,6 +151,7 @@ pub async fn run_polling(
             _ = cancel.cancelled() => break,
             r = get_updates(&tg, offset, &config) => r,
         };
+        config.heartbeat.beat();
         let raws = match fetched {
             Ok(raws) => {
                 backoff.reset();
@@ -160,10 +164,10 @@ pub async fn run_polling(
                     _ => backoff.next(),
                 };
                 tracing::warn!(error = %e, retry_in = ?wait, "getUpdates failed");
-                tokio::select! {
-                    _ = cancel.cancelled() => break,
-                    _ = tokio::time::sleep(wait) => continue,
+                if wait_alive(wait, &config.heartbeat, &cancel).await {
+                    continue;
                 }
+                break;
             }
         };
         if raws.is_empty() {
@@ -197,9 +201,8 @@ pub async fn run_polling(
                 Err(e) if e.is_transient() && !cancel.is_cancelled() => {
                     let wait = backoff.next();
                     tracing::error!(error = %e, retry_in = ?wait, "cannot commit updates; they stay unconfirmed and will be retried");
-                    tokio::select! {
-                        _ = cancel.cancelled() => break None,
-                        _ = tokio::time::sleep(wait) => {}
+                    if !wait_alive(wait, &config.heartbeat, &cancel).await {
+                        break None;
                     }
                 }
                 Err(e) => {
@@ -219,6 +222,24 @@ pub async fn run_polling(
     }
     tracing::info!("polling stopped");
     Ok(())
+}
+
+/// Sleep `wait`, beating `heartbeat` every few seconds (a long `retry_after` is not a hang).
+/// False when cancelled.
+async fn wait_alive(wait: Duration, heartbeat: &Heartbeat, cancel: &CancellationToken) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        heartbeat.beat();
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return true;
+        }
+        let step = (deadline - now).min(Duration::from_secs(5));
+        tokio::select! {
+            _ = cancel.cancelled() => return false,
+            _ = tokio::time::sleep(step) => {}
+        }
+    }
 }
 
 /// Exponential backoff from 0.5 s to 30 s.

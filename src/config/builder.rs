@@ -187,6 +187,8 @@ impl ConfigBuilder {
                 "an address:port such as 127.0.0.1:8080",
             )
         })?;
+        let (mode, webhook) = super::appliance::telegram_mode(&p)?;
+        let app = super::appliance::app(&p)?;
         let level = p.non_empty(
             "log.level",
             "error, warn, info, debug, trace, or a tracing filter",
@@ -212,6 +214,15 @@ impl ConfigBuilder {
             ),
             metrics_token_file: p.opt_string("web.metrics_token_file")?.map(PathBuf::from),
         };
+        // The dashboard owns web.listen; the webhook receiver needs its own address then.
+        if web.enabled && webhook.as_ref().is_some_and(|w| w.listen.is_none()) {
+            return Err(p.invalid(
+                "telegram.webhook_listen",
+                "",
+                "an address:port of its own for the webhook receiver, such as 127.0.0.1:8443 \
+                 (web.listen serves the dashboard), or web.enabled = false",
+            ));
+        }
         let telemetry = TelemetryConfig {
             rss_warn_percent: p.int(
                 "telemetry.rss_warn_percent",
@@ -226,6 +237,8 @@ impl ConfigBuilder {
                 token_file,
                 api_url,
                 poll_timeout,
+                mode,
+                webhook,
             },
             storage: StorageConfig {
                 dir,
@@ -237,18 +250,19 @@ impl ConfigBuilder {
             web,
             log: LogConfig { level },
             telemetry,
+            app,
             origins,
             warnings: self.warnings,
         })
     }
 }
 
-struct Parser<'a> {
+pub(super) struct Parser<'a> {
     values: &'a BTreeMap<&'static str, Raw>,
 }
 
 impl Parser<'_> {
-    fn raw(&self, key: &'static str) -> Option<(toml::Value, Origin)> {
+    pub(super) fn raw(&self, key: &'static str) -> Option<(toml::Value, Origin)> {
         match self.values.get(key) {
             Some(r) => Some((r.value.clone(), r.origin.clone())),
             None => spec(key)
@@ -257,7 +271,12 @@ impl Parser<'_> {
         }
     }
 
-    fn invalid(&self, key: &'static str, value: &str, expected: &'static str) -> ConfigError {
+    pub(super) fn invalid(
+        &self,
+        key: &'static str,
+        value: &str,
+        expected: &'static str,
+    ) -> ConfigError {
         let origin = self
             .values
             .get(key)
@@ -276,7 +295,7 @@ impl Parser<'_> {
         }
     }
 
-    fn opt_string(&self, key: &'static str) -> Result<Option<String>, ConfigError> {
+    pub(super) fn opt_string(&self, key: &'static str) -> Result<Option<String>, ConfigError> {
         match self.raw(key) {
             None => Ok(None),
             Some((toml::Value::String(s), _)) if s.trim().is_empty() => Ok(None),
@@ -285,14 +304,18 @@ impl Parser<'_> {
         }
     }
 
-    fn non_empty(&self, key: &'static str, expected: &'static str) -> Result<String, ConfigError> {
+    pub(super) fn non_empty(
+        &self,
+        key: &'static str,
+        expected: &'static str,
+    ) -> Result<String, ConfigError> {
         match self.opt_string(key)? {
             Some(s) => Ok(s),
             None => Err(self.invalid(key, "", expected)),
         }
     }
 
-    fn int(
+    pub(super) fn int(
         &self,
         key: &'static str,
         min: u64,
@@ -329,7 +352,7 @@ impl Parser<'_> {
         }
     }
 
-    fn url(&self, key: &'static str) -> Result<String, ConfigError> {
+    pub(super) fn url(&self, key: &'static str) -> Result<String, ConfigError> {
         const EXPECTED: &str = "an http:// or https:// URL such as https://api.telegram.org";
         let text = self.non_empty(key, EXPECTED)?;
         match reqwest::Url::parse(&text) {

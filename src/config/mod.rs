@@ -4,8 +4,10 @@
 //! (key, raw value, origin) triples and then parsed in one place, so a bad value gets the same
 //! clear message wherever it came from: the key, the value, its origin, and what is allowed.
 
+mod appliance;
 mod builder;
 
+pub use appliance::{AppConfig, TelegramMode, WebhookConfig};
 pub use builder::ConfigBuilder;
 
 use std::collections::BTreeMap;
@@ -103,6 +105,9 @@ pub struct TelegramConfig {
     pub token_file: Option<PathBuf>,
     pub api_url: String,
     pub poll_timeout: Duration,
+    pub mode: TelegramMode,
+    /// Set in webhook mode.
+    pub webhook: Option<WebhookConfig>,
 }
 
 #[derive(Clone, Debug)]
@@ -146,6 +151,7 @@ pub struct Config {
     pub web: WebConfig,
     pub log: LogConfig,
     pub telemetry: TelemetryConfig,
+    pub app: AppConfig,
     /// Where each key's value came from.
     pub origins: BTreeMap<&'static str, Origin>,
     /// Unknown keys and similar non-fatal findings; logged once logging is up.
@@ -257,6 +263,36 @@ pub const KEYS: &[KeySpec] = &[
         secret: false,
         help: "warn when RSS passes this % of system memory, 0-100 (0: never)",
     },
+    KeySpec {
+        key: "telegram.mode",
+        default: Some("polling"),
+        secret: false,
+        help: "how updates arrive: polling (getUpdates) or webhook",
+    },
+    KeySpec {
+        key: "telegram.webhook_url",
+        default: None,
+        secret: false,
+        help: "webhook mode: the public URL Telegram posts updates to",
+    },
+    KeySpec {
+        key: "telegram.webhook_listen",
+        default: None,
+        secret: false,
+        help: "webhook mode: own address:port for the receiver (unset: web.listen)",
+    },
+    KeySpec {
+        key: "telegram.webhook_secret_file",
+        default: None,
+        secret: false,
+        help: "webhook mode: file with the secret token (unset: DIR/webhook-secret, generated)",
+    },
+    KeySpec {
+        key: "app.shutdown_timeout_secs",
+        default: Some("10"),
+        secret: false,
+        help: "most seconds a graceful shutdown may take, 1-300",
+    },
 ];
 
 pub(crate) fn spec(key: &str) -> Option<&'static KeySpec> {
@@ -365,29 +401,33 @@ impl Config {
                 self.telemetry.rss_warn_percent.to_string(),
             ),
         ];
-        let mut out = String::new();
-        let mut section = "";
-        for (key, value) in values {
+        // Keys of one section are printed together, whatever order they were added in.
+        let mut sections: Vec<(&str, String)> = Vec::new();
+        for (key, value) in values.into_iter().chain(appliance::rendered(self)) {
             let (sec, name) = key.split_once('.').unwrap_or(("", key));
-            if sec != section {
-                if !out.is_empty() {
-                    out.push('\n');
-                }
-                out.push_str(&format!("[{sec}]\n"));
-                section = sec;
-            }
             let origin = self.origins.get(key).cloned().unwrap_or(Origin::Default);
-            if value.starts_with('#') {
-                out.push_str(&format!("# {name}: {}\n", value.trim_start_matches("# ")));
+            let line = if value.starts_with('#') {
+                format!("# {name}: {}\n", value.trim_start_matches("# "))
             } else {
-                out.push_str(&format!("{name} = {value}  # {origin}\n"));
+                format!("{name} = {value}  # {origin}\n")
+            };
+            match sections.iter_mut().find(|(s, _)| *s == sec) {
+                Some((_, text)) => text.push_str(&line),
+                None => sections.push((sec, line)),
             }
+        }
+        let mut out = String::new();
+        for (sec, text) in sections {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&format!("[{sec}]\n{text}"));
         }
         out
     }
 }
 
-fn toml_str(s: &str) -> String {
+pub(crate) fn toml_str(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 

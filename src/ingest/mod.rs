@@ -3,6 +3,8 @@
 //! to the store in as few transactions as it can, and answers each producer only after its
 //! updates are committed. Producers confirm updates to Telegram only after that answer.
 
+mod heartbeat;
 mod writer;
 
+pub use heartbeat::Heartbeat;
 pub use writer::{IngestError, Writer, WriterConfig, WriterHandle};

@@ -96,6 +96,12 @@ impl WriterHandle {
             .map_err(|_| IngestError::Stopped)?;
         rx.await.map_err(|_| IngestError::Stopped)?
     }
+
+    /// A request without updates: answered once the writer thread reaches it, without touching
+    /// the store. Proves the writer is alive (the systemd watchdog asks this).
+    pub async fn ping(&self) -> Result<(), IngestError> {
+        self.commit(Vec::new(), Instant::now()).await.map(|_| ())
+    }
 }
 
 /// The writer thread. Dropping every [`WriterHandle`] lets it finish what is queued and stop;
@@ -204,6 +210,16 @@ fn commit_pending(
         ids_per_request.push(req.updates.iter().map(|u| u.update_id).collect());
         batch.append(&mut req.updates);
     }
+    if batch.is_empty() {
+        // Only pings: nothing to write.
+        for req in pending.drain(..) {
+            let _ = req.ack.send(Ok(IngestOutcome::default()));
+        }
+        return;
+    }
+    // Requests that arrived together (concurrent webhook calls) are applied in update order, so
+    // the store's redelivery check (by the last committed id) sees them ascending.
+    batch.sort_by_key(|u| u.update_id);
     let started = Instant::now();
     let result = store.ingest(&batch);
     let commit_time = started.elapsed();

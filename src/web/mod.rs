@@ -1,6 +1,8 @@
-//! The web side. The dashboard lives in sub-modules (`auth`, `api`, `pages`, `charts`,
-//! `assets`); this file only declares them, builds the dashboard router from the route table,
-//! and serves it.
+//! The HTTP side: the only code outside `sim/` that names axum and askama types.
+//!
+//! The dashboard lives in sub-modules (`auth`, `api`, `pages`, `charts`, `assets`); this file
+//! declares them, builds the dashboard router from the route table, and serves it. The update
+//! intake (health check and webhook receiver, `health`, `webhook`) has its own small router.
 
 pub mod api;
 pub mod assets;
@@ -128,4 +130,37 @@ pub async fn serve_dashboard(
     )
     .with_graceful_shutdown(async move { shutdown.cancelled().await })
     .await
+}
+
+mod health;
+pub mod webhook;
+
+pub use webhook::{AcceptFn, WebhookAnswer, WebhookRoute};
+
+/// The routes of the update intake: the health check, and the Telegram webhook receiver in
+/// webhook mode. Served on their own listener (`telegram.webhook_listen`).
+#[derive(Clone, Default)]
+pub struct IntakeRoutes {
+    pub webhook: Option<WebhookRoute>,
+}
+
+/// The intake router: health plus the webhook receiver, if any.
+pub fn intake_router(routes: IntakeRoutes) -> Router {
+    let mut router = health::routes();
+    if let Some(route) = routes.webhook {
+        router = router.merge(webhook::routes(route));
+    }
+    router
+}
+
+/// Serve `router` on `listener` until `shutdown` fires; then stop accepting connections and
+/// let in-flight requests finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
 }

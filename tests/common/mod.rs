@@ -100,13 +100,16 @@ pub struct RunningApp {
 
 impl RunningApp {
     pub fn start(server: &SimServer, dir: &Path) -> RunningApp {
-        let config = config_for(&server.url, dir);
+        Self::start_with(server, config_for(&server.url, dir))
+    }
+
+    pub fn start_with(server: &SimServer, config: Config) -> RunningApp {
         let token = Secret::new(server.sim.token());
         let stop = CancellationToken::new();
         let metrics = Arc::new(IngestMetrics::new());
         let (m, s) = (metrics.clone(), stop.clone());
         let task = tokio::spawn(async move {
-            app::run_appliance(&config, token, RunOptions { force: false }, m, s).await
+            app::run_appliance(&config, token, RunOptions::default(), m, s).await
         });
         RunningApp {
             stop,
@@ -135,4 +138,117 @@ pub async fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bo
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     cond()
+}
+
+/// A config for webhook mode: the receiver on its own loopback port, the URL pointing there.
+pub fn webhook_config_for(api_url: &str, dir: &Path, port: u16) -> Config {
+    ConfigBuilder::new()
+        .flag("telegram.api_url", Some(api_url.to_string()))
+        .flag("storage.dir", Some(dir.display().to_string()))
+        .flag("telegram.mode", Some("webhook".into()))
+        .flag(
+            "telegram.webhook_url",
+            Some(format!("http://127.0.0.1:{port}/tgbox/webhook")),
+        )
+        .flag("telegram.webhook_listen", Some(format!("127.0.0.1:{port}")))
+        // The dashboard takes an ephemeral port: tests run side by side.
+        .flag("web.listen", Some("127.0.0.1:0".into()))
+        .build()
+        .unwrap()
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// `tgbox export` of a stopped data directory, one JSON value per message.
+pub fn export(data: &Path) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tgbox"))
+        .args(["export", "--format", "jsonl", "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Every update the simulator saw confirmed is in the (stopped) store exactly once with its
+/// final text, nothing else is, counters were not inflated by redelivery, and the last
+/// committed update id is the last confirmed one.
+pub fn assert_archive_matches_deliveries(sim: &Sim, data: &Path) {
+    use std::collections::{HashMap, HashSet};
+    let delivered = sim.delivery_log();
+    let ids: HashSet<u32> = delivered.iter().map(|d| d.update_id).collect();
+    assert_eq!(ids.len(), delivered.len(), "an update was confirmed twice");
+    let mut expected: HashMap<(i64, i32), String> = HashMap::new();
+    for d in &delivered {
+        if let (Some(chat), Some(msg)) = (d.chat_id, d.message_id)
+            && matches!(
+                d.kind.as_str(),
+                "message" | "edited_message" | "channel_post" | "edited_channel_post"
+            )
+        {
+            expected.insert((chat, msg), d.text.clone().unwrap_or_default());
+        }
+    }
+    let exported = export(data);
+    let mut seen: HashMap<(i64, i32), String> = HashMap::new();
+    for line in &exported {
+        let key = (
+            line["chat_id"].as_i64().unwrap(),
+            line["message_id"].as_i64().unwrap() as i32,
+        );
+        let text = line["text"].as_str().unwrap().to_string();
+        assert!(
+            seen.insert(key, text).is_none(),
+            "message {key:?} exported twice"
+        );
+    }
+    for (key, text) in &expected {
+        match seen.get(key) {
+            Some(stored) => assert_eq!(stored, text, "message {key:?} has a stale text"),
+            None => panic!("confirmed message {key:?} is missing from the store"),
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        expected.len(),
+        "the store holds messages the simulator never confirmed"
+    );
+    let store = open_store(data);
+    let posted: u64 = exported
+        .iter()
+        .filter(|l| {
+            !matches!(
+                l["kind"].as_str(),
+                Some("members_joined" | "member_left" | "service")
+            )
+        })
+        .count() as u64;
+    let chat_total: u64 = store.chats().unwrap().iter().map(|c| c.message_count).sum();
+    assert_eq!(chat_total, posted, "counters counted a message twice");
+    let last = delivered.iter().map(|d| d.update_id).max();
+    assert_eq!(store.last_update_id().unwrap().map(|u| u.0), last);
+}
+
+/// Send SIGTERM to a child process.
+pub fn sigterm(child: &std::process::Child) {
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
 }

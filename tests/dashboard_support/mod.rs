@@ -49,7 +49,7 @@ impl Dash {
         let (cfg, st, m, s) = (config.clone(), store.clone(), metrics.clone(), stop.clone());
         let token = Secret::new(server.sim.token());
         let app = tokio::spawn(async move {
-            app::run_with_store(&cfg, token, RunOptions { force: false }, st, m, s).await
+            app::run_with_store(&cfg, token, RunOptions::default(), st, m, s).await
         });
 
         let community = sim::build_community(&server.sim, 7, CommunitySpec::default());

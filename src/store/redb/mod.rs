@@ -19,7 +19,7 @@ mod read;
 mod tables;
 mod testing;
 
-pub use testing::RawKey;
+pub use testing::{RawKey, needs_repair_for_test};
 
 use crate::store::{OpenError, Store, StoreError, StoreResult};
 use errors::store_err;

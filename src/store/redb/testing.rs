@@ -59,3 +59,26 @@ impl RedbStore {
         })
     }
 }
+
+/// Whether the database in `dir` would need a repair on open, i.e. it was not closed cleanly.
+/// A needed repair is aborted, so the file is left as it was. For shutdown tests.
+#[doc(hidden)]
+pub fn needs_repair_for_test(dir: &std::path::Path) -> Result<bool, String> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let called = Arc::new(AtomicBool::new(false));
+    let seen = called.clone();
+    let mut builder = redb::Database::builder();
+    builder.set_repair_callback(move |session| {
+        seen.store(true, Ordering::SeqCst);
+        session.abort();
+    });
+    match builder.open(dir.join(super::FILE_NAME)) {
+        Ok(db) => {
+            drop(db);
+            Ok(called.load(Ordering::SeqCst))
+        }
+        Err(redb::DatabaseError::RepairAborted) => Ok(true),
+        Err(e) => Err(e.to_string()),
+    }
+}
