@@ -16,10 +16,12 @@
 
 pub mod fixtures;
 mod ingest_cases;
+mod lookup_cases;
 mod read_cases;
 mod update_cases;
 
 pub use ingest_cases::*;
+pub use lookup_cases::*;
 pub use read_cases::*;
 pub use update_cases::*;
 
@@ -89,6 +91,11 @@ pub const CASES: &[(&str, Case)] = &[
     ("outbox_sequence_and_prune", outbox_sequence_and_prune),
     ("bind_bot_same_foreign_force", bind_bot_same_foreign_force),
     ("counts_after_mixed_batches", counts_after_mixed_batches),
+    (
+        "user_by_username_follows_renames",
+        user_by_username_follows_renames,
+    ),
+    ("outbox_head_never_decreases", outbox_head_never_decreases),
 ];
 
 /// Run every case, each on a fresh store from `factory` (the `Box` keeps whatever the store
@@ -147,6 +154,8 @@ macro_rules! store_contract_tests {
             outbox_sequence_and_prune,
             bind_bot_same_foreign_force,
             counts_after_mixed_batches,
+            user_by_username_follows_renames,
+            outbox_head_never_decreases,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
