@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod offline;
+pub mod search;
 
 use crate::bot::{self, Handlers, PollingConfig};
 use crate::config::{Backend, Config, Secret, StorageConfig};
@@ -30,6 +31,8 @@ pub enum AppError {
     Thread(#[source] std::io::Error),
     #[error("internal task failed: {0}")]
     Join(String),
+    #[error("{0}")]
+    Search(String),
 }
 
 /// How long shutdown waits for reply handlers before it stops waiting.
@@ -108,9 +111,13 @@ pub async fn run_with_store(
     metrics: Arc<IngestMetrics>,
     shutdown: CancellationToken,
 ) -> Result<(), AppError> {
+    let (search_config, search_store) = (config.clone(), store.clone());
+    let search =
+        blocking(move || search::SearchRuntime::start(&search_config, search_store)).await??;
     let writer_config = WriterConfig {
         max_batch: config.storage.commit_max_batch,
         interval: config.storage.commit_interval,
+        on_commit: Some(search.commit_hook()),
         ..WriterConfig::default()
     };
     let (writer, writer_handle) =
@@ -122,6 +129,7 @@ pub async fn run_with_store(
         Err(bot::BotError::Cancelled) => {
             drop(writer_handle);
             blocking(move || writer.join()).await?;
+            blocking(move || search.stop()).await?;
             return Ok(());
         }
         Err(e) => return Err(e.into()),
@@ -134,7 +142,8 @@ pub async fn run_with_store(
     bot::prepare_polling(&tg).await;
 
     let tracker = TaskTracker::new();
-    let handlers = Handlers::new(tg.bot.clone(), tg.identity.username.clone(), store.clone());
+    let handlers = Handlers::new(tg.bot.clone(), tg.identity.username.clone(), store.clone())
+        .with_search(search.service.clone());
     let polling = PollingConfig {
         timeout: config.telegram.poll_timeout,
         ..PollingConfig::default()
@@ -161,6 +170,8 @@ pub async fn run_with_store(
     // `run_polling` consumed the last writer handle: the writer drains its queue and exits.
     blocking(move || writer.join()).await?;
     tracing::info!("writer flushed");
+    // After the writer: the outbox is final, so the indexer's last pass leaves nothing behind.
+    blocking(move || search.stop()).await?;
     poll_result.map_err(AppError::from)
 }
 

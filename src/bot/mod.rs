@@ -4,6 +4,8 @@
 pub mod convert;
 mod handlers;
 mod polling;
+mod search;
+mod search_render;
 
 pub use handlers::Handlers;
 pub use polling::{PollError, PollingConfig, run_polling};

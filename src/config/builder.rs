@@ -1,8 +1,8 @@
 //! Collecting raw values from file, environment and flags, and parsing them into a [`Config`].
 
 use super::{
-    Backend, Config, ConfigError, KEYS, LogConfig, Origin, Secret, StorageConfig, TelegramConfig,
-    WebConfig, env_name, spec,
+    Backend, Config, ConfigError, KEYS, LogConfig, Origin, SearchConfig, Secret, StorageConfig,
+    TelegramConfig, WebConfig, env_name, spec,
 };
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -214,6 +214,7 @@ impl ConfigBuilder {
             },
             web: WebConfig { listen },
             log: LogConfig { level },
+            search: p.search()?,
             origins,
             warnings: self.warnings,
         })
@@ -288,6 +289,41 @@ impl Parser<'_> {
             Some(n) if (min..=max).contains(&n) => Ok(n),
             _ => Err(self.invalid(key, &display_value(&value), expected)),
         }
+    }
+
+    fn search(&self) -> Result<SearchConfig, ConfigError> {
+        let writer_memory_mb = self.int(
+            "search.writer_memory_mb",
+            15,
+            4096,
+            "a whole number of MiB from 15 to 4096",
+        )?;
+        let threads = self.int("search.threads", 1, 8, "a whole number from 1 to 8")? as usize;
+        let commit_interval = Duration::from_millis(self.int(
+            "search.commit_interval_ms",
+            10,
+            600_000,
+            "a whole number of milliseconds from 10 to 600000",
+        )?);
+        let commit_max_docs = self.int(
+            "search.commit_max_docs",
+            1,
+            10_000_000,
+            "a whole number from 1 to 10000000",
+        )? as usize;
+        let rate_per_minute = self.int(
+            "search.rate_per_minute",
+            1,
+            10_000,
+            "a whole number from 1 to 10000",
+        )? as u32;
+        Ok(SearchConfig {
+            writer_memory_mb,
+            threads,
+            commit_interval,
+            commit_max_docs,
+            rate_per_minute,
+        })
     }
 
     fn url(&self, key: &'static str) -> Result<String, ConfigError> {

@@ -124,6 +124,21 @@ pub struct LogConfig {
     pub level: String,
 }
 
+/// The full-text index (`search.*`).
+#[derive(Clone, Debug)]
+pub struct SearchConfig {
+    /// Memory budget of the index writer, all threads together.
+    pub writer_memory_mb: u64,
+    /// Indexing threads.
+    pub threads: usize,
+    /// Commit the index at the latest this long after the first uncommitted change.
+    pub commit_interval: Duration,
+    /// Commit the index at the latest after this many changes.
+    pub commit_max_docs: usize,
+    /// `/search` requests per user and minute (after a burst of 5).
+    pub rate_per_minute: u32,
+}
+
 /// The effective configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -131,6 +146,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub web: WebConfig,
     pub log: LogConfig,
+    pub search: SearchConfig,
     /// Where each key's value came from.
     pub origins: BTreeMap<&'static str, Origin>,
     /// Unknown keys and similar non-fatal findings; logged once logging is up.
@@ -212,6 +228,36 @@ pub const KEYS: &[KeySpec] = &[
         secret: false,
         help: "error, warn, info, debug, trace, or a tracing filter",
     },
+    KeySpec {
+        key: "search.writer_memory_mb",
+        default: Some("16"),
+        secret: false,
+        help: "search index writer memory budget in MiB, 15-4096 (at least 15 per thread)",
+    },
+    KeySpec {
+        key: "search.threads",
+        default: Some("1"),
+        secret: false,
+        help: "search indexing threads, 1-8",
+    },
+    KeySpec {
+        key: "search.commit_interval_ms",
+        default: Some("1000"),
+        secret: false,
+        help: "longest wait before indexed messages become searchable, 10-600000 ms",
+    },
+    KeySpec {
+        key: "search.commit_max_docs",
+        default: Some("10000"),
+        secret: false,
+        help: "most indexed changes before a search index commit, 1-10000000",
+    },
+    KeySpec {
+        key: "search.rate_per_minute",
+        default: Some("20"),
+        secret: false,
+        help: "/search requests per user and minute, after a burst of 5, 1-10000",
+    },
 ];
 
 pub(crate) fn spec(key: &str) -> Option<&'static KeySpec> {
@@ -266,7 +312,7 @@ impl Config {
 
     /// The effective configuration as TOML, secrets redacted, each key annotated with its origin.
     pub fn render_redacted(&self) -> String {
-        let values: [(&str, String); 11] = [
+        let mut values: Vec<(&str, String)> = vec![
             (
                 "telegram.token",
                 match &self.telegram.token {
@@ -303,6 +349,7 @@ impl Config {
             ("web.listen", toml_str(&self.web.listen.to_string())),
             ("log.level", toml_str(&self.log.level)),
         ];
+        values.extend(self.search.render());
         let mut out = String::new();
         let mut section = "";
         for (key, value) in values {
@@ -322,6 +369,21 @@ impl Config {
             }
         }
         out
+    }
+}
+
+impl SearchConfig {
+    fn render(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("search.writer_memory_mb", self.writer_memory_mb.to_string()),
+            ("search.threads", self.threads.to_string()),
+            (
+                "search.commit_interval_ms",
+                self.commit_interval.as_millis().to_string(),
+            ),
+            ("search.commit_max_docs", self.commit_max_docs.to_string()),
+            ("search.rate_per_minute", self.rate_per_minute.to_string()),
+        ]
     }
 }
 

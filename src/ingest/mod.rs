@@ -5,4 +5,4 @@
 
 mod writer;
 
-pub use writer::{IngestError, Writer, WriterConfig, WriterHandle};
+pub use writer::{CommitHook, IngestError, Writer, WriterConfig, WriterHandle};

@@ -2,6 +2,7 @@
 
 mod metrics;
 pub mod process;
+pub mod progress;
 
 pub use metrics::{IngestMetrics, IngestSnapshot, LatencySummary};
 
