@@ -77,6 +77,16 @@ impl Highlighter {
             if !s.is_empty() && !s.highlighted().is_empty() {
                 let fragment = s.fragment();
                 let start = text.find(fragment).unwrap_or(0);
+                if text.chars().count() <= max_chars {
+                    // A short message is shown whole.
+                    let shift = |r: &Range<usize>| r.start + start..r.end + start;
+                    return Snippet {
+                        text: text.to_string(),
+                        highlights: s.highlighted().iter().map(shift).collect(),
+                        cut_start: false,
+                        cut_end: false,
+                    };
+                }
                 return Snippet {
                     text: fragment.to_string(),
                     highlights: s.highlighted().to_vec(),
@@ -187,7 +197,7 @@ impl SearchIndex {
             SortOrder::Newest => {
                 let top = TopDocs::with_limit(limit)
                     .and_offset(req.offset)
-                    .order_by_fast_field::<i64>(schema::DATE, Order::Desc);
+                    .order_by_fast_field::<i64>(schema::ORDER, Order::Desc);
                 let (total, docs) = searcher.search(&query, &(Count, top))?;
                 (total, docs.into_iter().map(|(_, a)| a).collect())
             }

@@ -10,9 +10,13 @@
 //! | `chat` | i64 | indexed, fast | scope filter; result |
 //! | `msg` | i64 | fast | result |
 //! | `user` | u64 | indexed, fast | `from:`; result (absent for channel posts) |
-//! | `date` | i64 (Unix seconds) | fast | `after:`/`before:` (fast-field range), newest first |
+//! | `date` | i64 (Unix seconds) | fast | `after:`/`before:` (fast-field range) |
+//! | `order` | i64 (date << 20 + low bits of the message id) | fast | newest first, ties by id |
 //! | `kind` | u64 (`MessageKind::as_u8`) | indexed, fast | kind filters (dashboard, later) |
 //! | `text` | text, `tgbox_text` analyzer | positions | words and phrases |
+//!
+//! Bot commands (`/search rust`, `/start@bot`) are indexed without their text: otherwise every
+//! `/search` would find itself and earlier searches for the same words.
 
 use super::analyzer::ANALYZER_NAME;
 use crate::domain::{ChatId, MessageId, StoredMessage};
@@ -28,6 +32,7 @@ pub(crate) struct Fields {
     pub msg: Field,
     pub user: Field,
     pub date: Field,
+    pub order: Field,
     pub kind: Field,
     pub text: Field,
 }
@@ -36,6 +41,7 @@ pub(crate) const CHAT: &str = "chat";
 pub(crate) const MSG: &str = "msg";
 pub(crate) const USER: &str = "user";
 pub(crate) const DATE: &str = "date";
+pub(crate) const ORDER: &str = "order";
 
 pub(crate) fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
@@ -44,6 +50,7 @@ pub(crate) fn build() -> (Schema, Fields) {
     let msg = b.add_i64_field(MSG, FAST);
     let user = b.add_u64_field(USER, INDEXED | FAST);
     let date = b.add_i64_field(DATE, FAST);
+    let order = b.add_i64_field(ORDER, FAST);
     let kind = b.add_u64_field("kind", INDEXED | FAST);
     let indexing = TextFieldIndexing::default()
         .set_tokenizer(ANALYZER_NAME)
@@ -58,6 +65,7 @@ pub(crate) fn build() -> (Schema, Fields) {
         msg,
         user,
         date,
+        order,
         kind,
         text,
     };
@@ -81,9 +89,35 @@ pub(crate) fn document(f: &Fields, m: &StoredMessage) -> TantivyDocument {
         doc.add_u64(f.user, user.0);
     }
     doc.add_i64(f.date, m.date.0);
+    doc.add_i64(f.order, order_key(m.date.0, m.message_id.0));
     doc.add_u64(f.kind, u64::from(m.kind.as_u8()));
-    if !m.text.is_empty() {
+    if !m.text.is_empty() && !is_command(&m.text) {
         doc.add_text(f.text, &m.text);
     }
     doc
+}
+
+/// Newest first: by date, and within one second by message id (Telegram dates have one-second
+/// resolution, and a busy chat posts several messages a second).
+fn order_key(date: i64, msg: i32) -> i64 {
+    date.saturating_mul(1 << 20)
+        .saturating_add(i64::from(msg) & 0xF_FFFF)
+}
+
+/// A message that starts with a bot command: `/` and a letter.
+fn is_command(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next() == Some('/') && chars.next().is_some_and(|c| c.is_alphabetic())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn commands_are_recognised() {
+        assert!(super::is_command("/search rust"));
+        assert!(super::is_command("/جستجو کتاب"));
+        assert!(!super::is_command("/ not a command"));
+        assert!(!super::is_command("a/b"));
+        assert!(!super::is_command("/"));
+    }
 }

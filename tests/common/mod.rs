@@ -99,7 +99,11 @@ pub struct RunningApp {
 
 impl RunningApp {
     pub fn start(server: &SimServer, dir: &Path) -> RunningApp {
-        let config = config_for(&server.url, dir);
+        Self::start_with(server, config_for(&server.url, dir))
+    }
+
+    /// Start with a configuration of the test's own (from [`config_for`], adjusted).
+    pub fn start_with(server: &SimServer, config: Config) -> RunningApp {
         let token = Secret::new(server.sim.token());
         let stop = CancellationToken::new();
         let metrics = Arc::new(IngestMetrics::new());
