@@ -65,7 +65,7 @@ fn world() -> World {
         .ingest(&[
             new_message(
                 6,
-                text(&private, Some(&alice), 1, 5 * day, "/search secret"),
+                text(&private, Some(&alice), 1, 5 * day, "a secret for the bot"),
             ),
             update(7, UpdateContent::Ignored { kind: "x".into() }),
         ])
