@@ -25,7 +25,7 @@ pub use analyzer::{query_terms, tokens as analyze};
 pub use exec::{Highlighter, IndexHit, IndexResults, SearchRequest, Snippet, SortOrder};
 pub use indexer::{Indexer, IndexerConfig, IndexerWake, catch_up};
 pub use query::{ChatRef, Clause, ParsedQuery, QueryError, UserRef};
-pub use rebuild::{RebuildReport, rebuild, rebuild_dir};
+pub use rebuild::{RebuildReport, build_from, rebuild, rebuild_dir};
 
 use schema::Fields;
 use std::path::{Path, PathBuf};

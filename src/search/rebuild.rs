@@ -107,3 +107,27 @@ pub fn rebuild_dir(
     let index = SearchIndex::open(dir)?;
     rebuild(&index, store, cfg, progress)
 }
+
+/// Index `messages` into `index` (which should be empty) with one writer and commit, without a
+/// store: benchmarks and load tests. The commit payload is 0, so the appliance's indexer would
+/// rebuild such an index from its store.
+#[doc(hidden)]
+pub fn build_from(
+    index: &SearchIndex,
+    cfg: &IndexerConfig,
+    messages: &mut dyn Iterator<Item = crate::domain::StoredMessage>,
+) -> Result<u64, SearchError> {
+    let mut writer = index.writer(cfg)?;
+    let f = *index.fields();
+    let mut n = 0u64;
+    for m in messages {
+        writer.add_document(schema::document(&f, &m))?;
+        n += 1;
+    }
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&payload(0));
+    prepared.commit()?;
+    writer.wait_merging_threads()?;
+    index.reload()?;
+    Ok(n)
+}
