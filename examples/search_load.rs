@@ -18,7 +18,9 @@ use hdrhistogram::Histogram;
 use std::time::{Duration, Instant};
 use tgbox::domain::{ChatId, StoredMessage};
 use tgbox::search::corpus::{Corpus, CorpusSpec};
-use tgbox::search::{IndexerConfig, SearchIndex, SearchRequest, SortOrder, UserRef, build_from, query};
+use tgbox::search::{
+    IndexerConfig, SearchIndex, SearchRequest, SortOrder, UserRef, build_from, query,
+};
 use tgbox::telemetry::process;
 
 fn arg(name: &str, default: u64) -> u64 {
@@ -42,7 +44,10 @@ fn main() {
         ..CorpusSpec::default()
     };
     println!("machine: {}, {} cores", cpu_model(), num_cpus());
-    println!("corpus: {messages} messages, {} chats, {} users, vocabulary {} per language", spec.chats, spec.users, spec.vocabulary);
+    println!(
+        "corpus: {messages} messages, {} chats, {} users, vocabulary {} per language",
+        spec.chats, spec.users, spec.vocabulary
+    );
 
     let started = Instant::now();
     let mut corpus = Corpus::new(spec);
@@ -75,7 +80,11 @@ fn main() {
         mib(peak_after),
         mib(rss_before)
     );
-    println!("index on disk: {:.1} MiB ({} docs)", mib(index.disk_bytes()), index.num_docs());
+    println!(
+        "index on disk: {:.1} MiB ({} docs)",
+        mib(index.disk_bytes()),
+        index.num_docs()
+    );
 
     let kinds = ["one word", "multi-word", "phrase", "filtered"];
     let kind_of = |i: usize| match i % 8 {
@@ -112,7 +121,10 @@ fn main() {
         let _ = by_scope[scope].record(us);
         let _ = all.record(us);
     }
-    println!("{queries} queries, {:.0} hits on average", total_hits as f64 / queries.max(1) as f64);
+    println!(
+        "{queries} queries, {:.0} hits on average",
+        total_hits as f64 / queries.max(1) as f64
+    );
     println!("| queries | p50 | p95 | p99 | max |");
     println!("|---|---|---|---|---|");
     let row = |name: &str, h: &Histogram<u64>| {

@@ -66,11 +66,14 @@ pub fn tokens(text: &str) -> Vec<(usize, String, std::ops::Range<usize>)> {
 /// Segments text into words and folds each one (steps 1-3 above).
 #[derive(Clone, Default)]
 pub struct WordTokenizer {
+    /// Token buffers, reused from text to text (their strings keep their capacity).
     tokens: Vec<Token>,
+    typed: String,
+    joined: String,
 }
 
 pub struct WordTokenStream<'a> {
-    tokens: &'a mut Vec<Token>,
+    tokens: &'a mut [Token],
     /// Index of the current token plus one (0: before the first).
     next: usize,
     /// Answered by `token()` before the first `advance()` (tantivy never asks then).
@@ -81,36 +84,47 @@ impl Tokenizer for WordTokenizer {
     type TokenStream<'a> = WordTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> WordTokenStream<'a> {
-        self.tokens.clear();
+        let mut used = 0;
         let mut position = 0;
-        let mut typed = String::new();
-        let mut joined = String::new();
         for (start, word) in text.unicode_word_indices() {
-            if !fold_word(word, &mut typed, &mut joined) {
+            if !fold_word(word, &mut self.typed, &mut self.joined) {
                 continue;
             }
             let range = (start, start + word.len());
-            if typed != joined {
-                self.tokens.push(token(position, range, &typed));
+            if self.typed != self.joined {
+                set_token(&mut self.tokens, used, position, range, &self.typed);
+                used += 1;
             }
-            self.tokens.push(token(position, range, &joined));
+            set_token(&mut self.tokens, used, position, range, &self.joined);
+            used += 1;
             position += 1;
         }
         WordTokenStream {
-            tokens: &mut self.tokens,
+            tokens: &mut self.tokens[..used],
             next: 0,
             none: Token::default(),
         }
     }
 }
 
-fn token(position: usize, (from, to): (usize, usize), text: &str) -> Token {
-    Token {
-        offset_from: from,
-        offset_to: to,
-        position,
-        text: text.to_string(),
-        position_length: 1,
+/// Write token number `i` into the buffers, reusing an earlier token's allocation.
+fn set_token(
+    tokens: &mut Vec<Token>,
+    i: usize,
+    position: usize,
+    (from, to): (usize, usize),
+    text: &str,
+) {
+    if i == tokens.len() {
+        tokens.push(Token::default());
+    }
+    if let Some(t) = tokens.get_mut(i) {
+        t.offset_from = from;
+        t.offset_to = to;
+        t.position = position;
+        t.position_length = 1;
+        t.text.clear();
+        t.text.push_str(text);
     }
 }
 

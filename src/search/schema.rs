@@ -9,10 +9,9 @@
 //! | `key` | bytes (chat i64 BE + message i32 BE) | indexed | unique key: delete/replace by term |
 //! | `chat` | i64 | indexed, fast | scope filter; result |
 //! | `msg` | i64 | fast | result |
-//! | `user` | u64 | indexed, fast | `from:`; result (absent for channel posts) |
-//! | `date` | i64 (Unix seconds) | fast | `after:`/`before:` (fast-field range) |
-//! | `order` | i64 (date << 20 + low bits of the message id) | fast | newest first, ties by id |
-//! | `kind` | u64 (`MessageKind::as_u8`) | indexed, fast | kind filters (dashboard, later) |
+//! | `user` | u64 | indexed | `from:` (absent for channel posts) |
+//! | `order` | i64: date (Unix seconds) << 20 + low 20 bits of the message id | fast | newest first (ties by id); `after:`/`before:` as a fast-field range; the date of a hit |
+//! | `kind` | u64 (`MessageKind::as_u8`) | indexed | kind filters (dashboard, later) |
 //! | `text` | text, `tgbox_text` analyzer | positions | words and phrases |
 //!
 //! Bot commands (`/search rust`, `/start@bot`) are indexed without their text: otherwise every
@@ -31,7 +30,6 @@ pub(crate) struct Fields {
     pub chat: Field,
     pub msg: Field,
     pub user: Field,
-    pub date: Field,
     pub order: Field,
     pub kind: Field,
     pub text: Field,
@@ -39,8 +37,6 @@ pub(crate) struct Fields {
 
 pub(crate) const CHAT: &str = "chat";
 pub(crate) const MSG: &str = "msg";
-pub(crate) const USER: &str = "user";
-pub(crate) const DATE: &str = "date";
 pub(crate) const ORDER: &str = "order";
 
 pub(crate) fn build() -> (Schema, Fields) {
@@ -48,10 +44,9 @@ pub(crate) fn build() -> (Schema, Fields) {
     let key = b.add_bytes_field("key", BytesOptions::default().set_indexed());
     let chat = b.add_i64_field(CHAT, INDEXED | FAST);
     let msg = b.add_i64_field(MSG, FAST);
-    let user = b.add_u64_field(USER, INDEXED | FAST);
-    let date = b.add_i64_field(DATE, FAST);
+    let user = b.add_u64_field("user", INDEXED);
     let order = b.add_i64_field(ORDER, FAST);
-    let kind = b.add_u64_field("kind", INDEXED | FAST);
+    let kind = b.add_u64_field("kind", INDEXED);
     let indexing = TextFieldIndexing::default()
         .set_tokenizer(ANALYZER_NAME)
         .set_index_option(IndexRecordOption::WithFreqsAndPositions);
@@ -64,7 +59,6 @@ pub(crate) fn build() -> (Schema, Fields) {
         chat,
         msg,
         user,
-        date,
         order,
         kind,
         text,
@@ -88,7 +82,6 @@ pub(crate) fn document(f: &Fields, m: &StoredMessage) -> TantivyDocument {
     if let Some(user) = m.user_id {
         doc.add_u64(f.user, user.0);
     }
-    doc.add_i64(f.date, m.date.0);
     doc.add_i64(f.order, order_key(m.date.0, m.message_id.0));
     doc.add_u64(f.kind, u64::from(m.kind.as_u8()));
     if !m.text.is_empty() && !is_command(&m.text) {
@@ -99,9 +92,16 @@ pub(crate) fn document(f: &Fields, m: &StoredMessage) -> TantivyDocument {
 
 /// Newest first: by date, and within one second by message id (Telegram dates have one-second
 /// resolution, and a busy chat posts several messages a second).
-fn order_key(date: i64, msg: i32) -> i64 {
-    date.saturating_mul(1 << 20)
-        .saturating_add(i64::from(msg) & 0xF_FFFF)
+pub(crate) fn order_key(date: i64, msg: i32) -> i64 {
+    date.saturating_mul(ORDER_SHIFT)
+        .saturating_add(i64::from(msg) & (ORDER_SHIFT - 1))
+}
+
+pub(crate) const ORDER_SHIFT: i64 = 1 << 20;
+
+/// The date part of an order key.
+pub(crate) fn order_date(order: i64) -> i64 {
+    order.div_euclid(ORDER_SHIFT)
 }
 
 /// A message that starts with a bot command: `/` and a letter.
