@@ -11,7 +11,7 @@ fn reindex_builds_the_index_from_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let store = RedbStore::open(&data, &RedbOptions::default()).unwrap();
-    let g = group(-100_42, "g");
+    let g = group(-10_042, "g");
     let a = person(1, "A");
     let updates: Vec<_> = (1..=250)
         .map(|i| {

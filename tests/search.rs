@@ -57,7 +57,7 @@ fn indexer_applies_outbox_commits_and_prunes() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_in(&dir.path().join("data"));
     let index = SearchIndex::open(&dir.path().join("search")).unwrap();
-    let g = group(-100_123, "g");
+    let g = group(-100_124, "g");
     let a = person(1, "A");
     let updates: Vec<_> = (1..=120)
         .map(|i| {
@@ -78,7 +78,7 @@ fn indexer_applies_outbox_commits_and_prunes() {
     assert_eq!(store.counts().unwrap().outbox_pending, 0, "pruned");
     let hello = keys(&index, "hello");
     assert_eq!(hello.len(), 40);
-    assert_eq!(hello[0], (-100_123, 120), "newest first");
+    assert_eq!(hello[0], (-100_124, 120), "newest first");
     assert_eq!(
         keys(&index, "میروم").len(),
         40,
@@ -100,7 +100,7 @@ fn edits_and_deletes_are_reflected() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_in(&dir.path().join("data"));
     let index = SearchIndex::open(&dir.path().join("search")).unwrap();
-    let g = group(-100_7, "g");
+    let g = group(-1007, "g");
     let a = person(1, "A");
     store
         .ingest(&[
@@ -114,13 +114,13 @@ fn edits_and_deletes_are_reflected() {
     changed.edit_date = Some(tgbox::store::contract::fixtures::ts(30));
     store.ingest(&[edit(3, changed)]).unwrap();
     catch_up(&index, &*store, &cfg()).unwrap();
-    assert_eq!(keys(&index, "apples"), vec![(-100_7, 2)]);
-    assert_eq!(keys(&index, "bananas"), vec![(-100_7, 1)]);
+    assert_eq!(keys(&index, "apples"), vec![(-1007, 2)]);
+    assert_eq!(keys(&index, "bananas"), vec![(-1007, 1)]);
     assert_eq!(index.num_docs(), 2, "an edit replaces, never duplicates");
 
     assert!(
         store
-            .delete_message_for_test(ChatId(-100_7), MessageId(2))
+            .delete_message_for_test(ChatId(-1007), MessageId(2))
             .unwrap()
     );
     catch_up(&index, &*store, &cfg()).unwrap();
@@ -217,7 +217,7 @@ fn reindex_equals_incremental_index() {
 fn lost_index_or_pruned_outbox_is_rebuilt() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_in(&dir.path().join("data"));
-    let g = group(-100_9, "g");
+    let g = group(-1009, "g");
     let updates: Vec<_> = (1..=30)
         .map(|i| new_message(i, text(&g, None, i as i32, 0, &format!("note {i}"))))
         .collect();
@@ -254,7 +254,7 @@ fn indexer_thread_is_woken_and_flushes_on_stop() {
     };
     let indexer = search::Indexer::start(index.clone(), shared, config).unwrap();
     let wake = indexer.wake_handle();
-    let g = group(-100_5, "g");
+    let g = group(-1005, "g");
     store
         .ingest(&[new_message(1, text(&g, None, 1, 0, "wake me up"))])
         .unwrap();

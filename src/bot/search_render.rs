@@ -260,7 +260,8 @@ mod tests {
 
     #[test]
     fn everything_is_escaped_and_matches_are_bold() {
-        let h = hit("use <T> & سلام rust", vec![19..23]);
+        let rust = 19..23;
+        let h = hit("use <T> & سلام rust", vec![rust]);
         let text = page_html(&page(vec![h], 1), true);
         assert!(
             text.contains("use &lt;T&gt; &amp; سلام <b>rust</b>…"),

@@ -107,6 +107,8 @@ impl Highlighter {
     }
 }
 
+type Clauses = Vec<(Occur, Box<dyn Query>)>;
+
 fn text_query(field: Field, clause: &Clause) -> Option<Box<dyn Query>> {
     let terms: Vec<Term> = clause
         .terms()
@@ -128,9 +130,10 @@ fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
 }
 
-fn build(f: &Fields, req: &SearchRequest<'_>) -> (BooleanQuery, Vec<(Occur, Box<dyn Query>)>) {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let mut highlight: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+/// The query, and the clauses whose words the snippets mark.
+fn build(f: &Fields, req: &SearchRequest<'_>) -> (BooleanQuery, Clauses) {
+    let mut clauses: Clauses = Vec::new();
+    let mut highlight: Clauses = Vec::new();
     for c in &req.query.include {
         if let Some(q) = text_query(f.text, c) {
             highlight.push((Occur::Should, q.box_clone()));

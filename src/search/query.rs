@@ -304,7 +304,7 @@ pub fn parse(input: &str) -> Result<ParsedQuery, QueryError> {
             Item::Phrase { text, negated } => (Clause::Phrase(text), negated),
             Item::Word { text, negated } => match operator(&text) {
                 Some((op, _)) if negated => return Err(QueryError::NegatedFilter { op }),
-                Some((op, value)) if value.is_empty() => {
+                Some((op, "")) => {
                     let example = match op {
                         "from" => "from:@alice",
                         "in" => "in:@mygroup",

@@ -55,12 +55,8 @@ impl Progress {
 pub fn render(what: &str, done: u64, total: u64, elapsed: Duration) -> String {
     const WIDTH: u64 = 24;
     let total = total.max(done);
-    let filled = if total == 0 {
-        WIDTH
-    } else {
-        done * WIDTH / total
-    };
-    let percent = if total == 0 { 100 } else { done * 100 / total };
+    let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);
+    let percent = (done * 100).checked_div(total).unwrap_or(100);
     let rate = done as f64 / elapsed.as_secs_f64().max(0.001);
     format!(
         "[{}{}] {percent:>3}%  {done}/{total} {what}  {rate:.0}/s",
