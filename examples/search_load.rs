@@ -13,6 +13,8 @@
 //!    and rare words) in three scopes — one group (`/search` in a group), five groups (`/search`
 //!    in private), all chats (dashboard) — newest first, a page of 5 with snippets prepared, and
 //!    reports p50/p95/p99 per kind and overall.
+//! 4. With `--store`: also writes the corpus into a redb store (batches of 5,000 updates) and
+//!    times `tgbox reindex`'s rebuild from it (`search::rebuild_dir`).
 
 use hdrhistogram::Histogram;
 use std::time::{Duration, Instant};
@@ -66,7 +68,7 @@ fn main() {
     let peak_before = process::rss_bytes().map(|(_, peak)| peak).unwrap_or(0);
     let cfg = IndexerConfig::default();
     let started = Instant::now();
-    let n = build_from(&index, &cfg, &mut docs.into_iter()).expect("index");
+    let n = build_from(&index, &cfg, &mut docs.iter().cloned()).expect("index");
     let secs = started.elapsed().as_secs_f64();
     let peak_after = process::rss_bytes().map(|(_, peak)| peak).unwrap_or(0);
     println!(
@@ -143,6 +145,80 @@ fn main() {
         row(&format!("scope: {s}"), h);
     }
     row("**all**", &all);
+    if std::env::args().any(|a| a == "--store") {
+        drop(index);
+        reindex_from_store(&docs);
+    }
+}
+
+/// Ingest the corpus into a redb store, then rebuild an index from it as `tgbox reindex` does.
+fn reindex_from_store(docs: &[StoredMessage]) {
+    use tgbox::domain::{
+        ChatKind, ChatProfile, IncomingMessage, IncomingUpdate, UpdateContent, UpdateId,
+        UserProfile,
+    };
+    use tgbox::store::IngestSink;
+    use tgbox::store::redb::{RedbOptions, RedbStore};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = RedbStore::open(dir.path(), &RedbOptions::default()).expect("store");
+    let started = Instant::now();
+    for (b, chunk) in docs.chunks(5000).enumerate() {
+        let batch: Vec<IncomingUpdate> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, m)| IncomingUpdate {
+                update_id: UpdateId((b * 5000 + i + 1) as u32),
+                received_at: m.date,
+                content: UpdateContent::Message(IncomingMessage {
+                    chat: ChatProfile {
+                        id: m.chat_id,
+                        kind: ChatKind::Supergroup,
+                        title: Some("bench".into()),
+                        username: None,
+                        is_forum: false,
+                    },
+                    from: m.user_id.map(|u| UserProfile {
+                        id: u,
+                        is_bot: false,
+                        first_name: "U".into(),
+                        last_name: None,
+                        username: None,
+                        language_code: None,
+                    }),
+                    message_id: m.message_id,
+                    date: m.date,
+                    edit_date: None,
+                    kind: m.kind,
+                    text: m.text.clone(),
+                    reply_to: None,
+                    thread_id: None,
+                    joined: Vec::new(),
+                    left: None,
+                }),
+            })
+            .collect();
+        store.ingest(&batch).expect("ingest");
+    }
+    println!(
+        "store: {} messages ingested in {:.1} s",
+        docs.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let index_dir = dir.path().join("search");
+    let report = tgbox::search::rebuild_dir(
+        &index_dir,
+        &store,
+        &IndexerConfig::default(),
+        &mut |_, _| {},
+    )
+    .expect("rebuild");
+    println!(
+        "reindex from redb: {} messages in {:.1} s: {:.0} docs/s; index {:.1} MiB",
+        report.messages,
+        report.seconds,
+        report.messages as f64 / report.seconds.max(0.001),
+        mib(report.index_bytes)
+    );
 }
 
 fn run(index: &SearchIndex, q: &tgbox::search::ParsedQuery, chats: Option<&[ChatId]>) -> usize {
