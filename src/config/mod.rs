@@ -462,6 +462,30 @@ mod tests {
     }
 
     #[test]
+    fn search_keys_parse_and_are_bounded() {
+        let c = from_toml("[search]\nthreads = 2\ncommit_interval_ms = 50\nrate_per_minute = 5")
+            .unwrap();
+        assert_eq!(c.search.threads, 2);
+        assert_eq!(c.search.commit_interval, Duration::from_millis(50));
+        assert_eq!(c.search.rate_per_minute, 5);
+        assert_eq!(c.search.writer_memory_mb, 16);
+        assert_eq!(c.search.commit_max_docs, 10_000);
+        let err = from_toml("[search]\nthreads = 0").unwrap_err().to_string();
+        assert!(
+            err.contains("search.threads") && err.contains("1 to 8"),
+            "{err}"
+        );
+        let err = from_toml("[search]\nwriter_memory_mb = 8")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("search.writer_memory_mb"), "{err}");
+        assert!(
+            c.render_redacted()
+                .contains("[search]\nwriter_memory_mb = 16")
+        );
+    }
+
+    #[test]
     fn syntax_error_names_file() {
         let err = from_toml("[storage\n").unwrap_err().to_string();
         assert!(

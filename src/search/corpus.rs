@@ -196,7 +196,7 @@ impl Corpus {
             if roll < 0.02 {
                 let n: u32 = self.rng.random_range(1..2030);
                 out.push_str(&if persian {
-                    crate::sim::text::persian_digits(u64::from(n))
+                    persian_digits(n)
                 } else {
                     n.to_string()
                 });
@@ -212,7 +212,8 @@ impl Corpus {
             }
         }
         if persian && self.rng.random_bool(0.08) {
-            out = crate::sim::text::arabic_variants(&out);
+            // As older keyboards type them.
+            out = out.replace('ی', "ي").replace('ک', "ك");
         }
         out
     }
@@ -258,6 +259,16 @@ impl Corpus {
             _ => format!("{} -{}", word(self), word(self)),
         }
     }
+}
+
+fn persian_digits(n: u32) -> String {
+    n.to_string()
+        .chars()
+        .map(|c| match c.to_digit(10) {
+            Some(d) => char::from_u32(0x06F0 + d).unwrap_or(c),
+            None => c,
+        })
+        .collect()
 }
 
 #[cfg(test)]
