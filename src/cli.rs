@@ -47,6 +47,8 @@ enum Command {
     /// Dashboard administration.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Rebuild the search index from the store (the appliance must be stopped).
+    Reindex(ReindexArgs),
 }
 
 #[derive(Subcommand)]
@@ -63,6 +65,15 @@ struct SetPasswordArgs {
     /// Read the password from standard input even on a terminal.
     #[arg(long)]
     stdin: bool,
+}
+
+#[derive(Args)]
+struct ReindexArgs {
+    #[command(flatten)]
+    data: DataArg,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -340,7 +351,33 @@ pub fn main_with(cli: Cli) -> Result<()> {
             println!("# configuration is valid");
             Ok(())
         }
+        Command::Reindex(args) => reindex(&cli, args),
     }
+}
+
+fn reindex(cli: &Cli, args: &ReindexArgs) -> Result<()> {
+    let config = load_config(cli, &[data_flag(&args.data)])?;
+    let file = config.storage.dir.join(crate::store::redb::FILE_NAME);
+    if !file.exists() {
+        bail!("there is no tgbox store at {}", file.display());
+    }
+    let mut bar = telemetry::progress::Progress::new("messages");
+    let report = app::search::reindex(&config, &mut |done, total| bar.update(done, total))
+        .context("reindex failed")?;
+    bar.finish();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "indexed {} messages in {:.1} s ({:.0}/s); index {:.1} MiB; outbox seq {}",
+            report.messages,
+            report.seconds,
+            report.messages as f64 / report.seconds.max(0.001),
+            report.index_bytes as f64 / (1024.0 * 1024.0),
+            report.outbox_seq
+        );
+    }
+    Ok(())
 }
 
 async fn run_sim(args: &SimArgs) -> Result<()> {

@@ -6,6 +6,8 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod ingest;
+pub mod search;
+pub mod service;
 pub mod sim;
 pub mod store;
 pub mod telemetry;

@@ -236,3 +236,47 @@ fn damaged_records_are_reported_not_panicked_on() {
     assert_corrupt(store.last_update_id(), "meta");
     assert_corrupt(store.ingest(&[]), "meta");
 }
+
+#[test]
+fn v1_store_migrates_to_v2_with_the_username_index_backfilled() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let g = group(-100, "g");
+    let with_name = |id: u64, username: &str| tgbox::domain::UserProfile {
+        username: Some(username.to_string()),
+        ..person(id, "U")
+    };
+    store
+        .ingest(&[
+            new_message(1, text(&g, Some(&with_name(1, "Alice")), 1, 10, "a")),
+            // Sam renamed away later without being seen; Bob took "sam" and was active after.
+            new_message(2, text(&g, Some(&with_name(2, "sam")), 2, 20, "b")),
+            new_message(3, text(&g, Some(&person(4, "NoName")), 3, 25, "c")),
+        ])
+        .unwrap();
+    store
+        .ingest(&[new_message(
+            4,
+            text(&g, Some(&with_name(3, "SAM")), 4, 30, "d"),
+        )])
+        .unwrap();
+    store.downgrade_to_v1_for_test().unwrap();
+    assert_eq!(store.schema_version().unwrap(), 1);
+    store.close().unwrap();
+
+    let store = open(dir.path());
+    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(SCHEMA_VERSION, 2);
+    let id = |name: &str| store.user_by_username(name).unwrap().map(|u| u.id.0);
+    assert_eq!(id("alice"), Some(1));
+    assert_eq!(id("@ALICE"), Some(1));
+    assert_eq!(
+        id("sam"),
+        Some(3),
+        "the user active last keeps a shared name"
+    );
+    assert_eq!(id("noname"), None);
+    // Everything else is untouched by the migration.
+    assert_eq!(store.counts().unwrap().messages, 4);
+    assert_eq!(store.last_update_id().unwrap(), Some(UpdateId(4)));
+}

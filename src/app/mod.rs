@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod demo;
 mod intake;
 pub mod offline;
+pub mod search;
 pub mod supervise;
 
 pub use intake::{SECRET_FILE, load_or_create_secret};
@@ -62,6 +63,8 @@ pub enum AppError {
          store recovers on the next start, and nothing unconfirmed is lost)"
     )]
     ShutdownTimeout(u64),
+    #[error("{0}")]
+    Search(String),
 }
 
 /// How long shutdown waits for reply handlers before it stops waiting (at most half of the
@@ -164,9 +167,13 @@ pub async fn run_with_store(
     metrics: Arc<IngestMetrics>,
     shutdown: CancellationToken,
 ) -> Result<(), AppError> {
+    let (search_config, search_store) = (config.clone(), store.clone());
+    let search =
+        blocking(move || search::SearchRuntime::start(&search_config, search_store)).await??;
     let writer_config = WriterConfig {
         max_batch: config.storage.commit_max_batch,
         interval: config.storage.commit_interval,
+        on_commit: Some(search.commit_hook()),
         ..WriterConfig::default()
     };
     let registry = metrics.registry();
@@ -178,6 +185,7 @@ pub async fn run_with_store(
         Err(e) => {
             drop(writer_handle);
             blocking(move || writer.join()).await?;
+            blocking(move || search.stop()).await?;
             return Err(e);
         }
     };
@@ -187,6 +195,7 @@ pub async fn run_with_store(
         options,
         store,
         registry,
+        search,
         writer,
         writer_handle,
         shutdown,
@@ -204,6 +213,7 @@ async fn run_bot(
     options: RunOptions,
     store: SharedStore,
     registry: Arc<crate::telemetry::Registry>,
+    search: search::SearchRuntime,
     writer: Writer,
     writer_handle: crate::ingest::WriterHandle,
     shutdown: CancellationToken,
@@ -214,6 +224,7 @@ async fn run_bot(
         Err(e) => {
             drop(writer_handle);
             blocking(move || writer.join()).await?;
+            blocking(move || search.stop()).await?;
             return match e {
                 bot::BotError::Cancelled => Ok(()),
                 e => Err(e.into()),
@@ -232,7 +243,8 @@ async fn run_bot(
         tg.identity.username.clone(),
         store.clone(),
         Some(registry),
-    );
+    )
+    .with_search(search.service.clone());
     let intake_result = intake::run(intake::Intake {
         config,
         tg,
@@ -254,6 +266,8 @@ async fn run_bot(
     // Intake consumed the last writer handle: the writer drains its queue and exits.
     blocking(move || writer.join()).await?;
     tracing::info!("writer flushed");
+    // After the writer: the outbox is final, so the indexer's last pass leaves nothing behind.
+    blocking(move || search.stop()).await?;
     intake_result
 }
 

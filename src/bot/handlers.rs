@@ -13,6 +13,10 @@ use teloxide::utils::html;
 pub const COMMANDS: &[(&str, &str)] = &[
     ("start", "register and get a welcome"),
     ("help", "what this bot can do"),
+    (
+        "search",
+        "search messages: words, \"phrase\", -word, from:@user, after:, before:",
+    ),
 ];
 
 #[derive(Clone)]
@@ -33,6 +37,7 @@ struct Inner {
     skipped: AtomicU64,
     /// Where send latencies go (`telegram_send`), if anywhere.
     registry: Option<Arc<crate::telemetry::Registry>>,
+    search: Option<Arc<crate::service::SearchService>>,
 }
 
 /// A command addressed to us: `/name` or `/name@our_bot`, case-insensitive, with arguments.
@@ -87,6 +92,7 @@ impl Handlers {
                 slots: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING_REPLIES)),
                 skipped: AtomicU64::new(0),
                 registry,
+                search: None,
             }),
         }
     }
@@ -115,9 +121,48 @@ impl Handlers {
         }
     }
 
+    /// Answer `/search` with this service (without one, `/search` says it is unavailable).
+    pub fn with_search(self, service: Arc<crate::service::SearchService>) -> Self {
+        let inner = Inner {
+            bot: self.inner.bot.clone(),
+            bot_username: self.inner.bot_username.clone(),
+            store: self.inner.store.clone(),
+            slots: self.inner.slots.clone(),
+            skipped: AtomicU64::new(self.inner.skipped.load(Ordering::Relaxed)),
+            registry: self.inner.registry.clone(),
+            search: Some(service),
+        };
+        Handlers {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub(super) fn bot(&self) -> &TgBot {
+        &self.inner.bot
+    }
+
+    pub(super) fn bot_username(&self) -> &str {
+        &self.inner.bot_username
+    }
+
+    pub(super) fn store(&self) -> &SharedStore {
+        &self.inner.store
+    }
+
+    pub(super) fn search_service(&self) -> Option<Arc<crate::service::SearchService>> {
+        self.inner.search.clone()
+    }
+
     pub async fn handle(&self, update: Update) {
-        let UpdateKind::Message(msg) = &update.kind else {
-            return;
+        let msg = match &update.kind {
+            UpdateKind::Message(msg) => msg,
+            UpdateKind::CallbackQuery(q) => {
+                let Some(_slot) = self.reply_slot() else {
+                    return;
+                };
+                return self.search_callback(q).await;
+            }
+            _ => return,
         };
         let Some(text) = msg.text() else { return };
         let Some(cmd) = parse_command(text, &self.inner.bot_username) else {
@@ -125,6 +170,12 @@ impl Handlers {
         };
         let private = msg.chat.is_private();
         let reply = match cmd.name.as_str() {
+            "search" => {
+                let Some(_slot) = self.reply_slot() else {
+                    return;
+                };
+                return self.search_command(msg, cmd.args).await;
+            }
             "start" => self.start_text(msg).await,
             "help" => help_text(),
             _ if private => format!(

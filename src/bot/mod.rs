@@ -4,6 +4,8 @@
 pub mod convert;
 mod handlers;
 mod polling;
+mod search;
+mod search_render;
 mod webhook;
 
 pub use handlers::Handlers;

@@ -1,8 +1,8 @@
 //! Collecting raw values from file, environment and flags, and parsing them into a [`Config`].
 
 use super::{
-    Backend, Config, ConfigError, KEYS, LogConfig, Origin, Secret, StorageConfig, TelegramConfig,
-    TelemetryConfig, WebConfig, env_name, spec,
+    Backend, Config, ConfigError, KEYS, LogConfig, Origin, SearchConfig, Secret, StorageConfig,
+    TelegramConfig, TelemetryConfig, WebConfig, env_name, spec,
 };
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -251,6 +251,7 @@ impl ConfigBuilder {
             log: LogConfig { level },
             telemetry,
             app,
+            search: p.search()?,
             origins,
             warnings: self.warnings,
         })
@@ -336,6 +337,40 @@ impl Parser<'_> {
         }
     }
 
+    fn search(&self) -> Result<SearchConfig, ConfigError> {
+        let writer_memory_mb = self.int(
+            "search.writer_memory_mb",
+            15,
+            4096,
+            "a whole number of MiB from 15 to 4096",
+        )?;
+        let threads = self.int("search.threads", 1, 8, "a whole number from 1 to 8")? as usize;
+        let commit_interval = Duration::from_millis(self.int(
+            "search.commit_interval_ms",
+            10,
+            600_000,
+            "a whole number of milliseconds from 10 to 600000",
+        )?);
+        let commit_max_docs = self.int(
+            "search.commit_max_docs",
+            1,
+            10_000_000,
+            "a whole number from 1 to 10000000",
+        )? as usize;
+        let rate_per_minute = self.int(
+            "search.rate_per_minute",
+            1,
+            10_000,
+            "a whole number from 1 to 10000",
+        )? as u32;
+        Ok(SearchConfig {
+            writer_memory_mb,
+            threads,
+            commit_interval,
+            commit_max_docs,
+            rate_per_minute,
+        })
+    }
     fn boolean(&self, key: &'static str) -> Result<bool, ConfigError> {
         const EXPECTED: &str = "true or false";
         let (value, _) = self

@@ -143,6 +143,21 @@ pub struct LogConfig {
     pub level: String,
 }
 
+/// The full-text index (`search.*`).
+#[derive(Clone, Debug)]
+pub struct SearchConfig {
+    /// Memory budget of the index writer, all threads together.
+    pub writer_memory_mb: u64,
+    /// Indexing threads.
+    pub threads: usize,
+    /// Commit the index at the latest this long after the first uncommitted change.
+    pub commit_interval: Duration,
+    /// Commit the index at the latest after this many changes.
+    pub commit_max_docs: usize,
+    /// `/search` requests per user and minute (after a burst of 5).
+    pub rate_per_minute: u32,
+}
+
 /// The effective configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -152,6 +167,7 @@ pub struct Config {
     pub log: LogConfig,
     pub telemetry: TelemetryConfig,
     pub app: AppConfig,
+    pub search: SearchConfig,
     /// Where each key's value came from.
     pub origins: BTreeMap<&'static str, Origin>,
     /// Unknown keys and similar non-fatal findings; logged once logging is up.
@@ -293,6 +309,36 @@ pub const KEYS: &[KeySpec] = &[
         secret: false,
         help: "most seconds a graceful shutdown may take, 1-300",
     },
+    KeySpec {
+        key: "search.writer_memory_mb",
+        default: Some("16"),
+        secret: false,
+        help: "search index writer memory budget in MiB, 15-4096 (at least 15 per thread)",
+    },
+    KeySpec {
+        key: "search.threads",
+        default: Some("1"),
+        secret: false,
+        help: "search indexing threads, 1-8",
+    },
+    KeySpec {
+        key: "search.commit_interval_ms",
+        default: Some("1000"),
+        secret: false,
+        help: "longest wait before indexed messages become searchable, 10-600000 ms",
+    },
+    KeySpec {
+        key: "search.commit_max_docs",
+        default: Some("10000"),
+        secret: false,
+        help: "most indexed changes before a search index commit, 1-10000000",
+    },
+    KeySpec {
+        key: "search.rate_per_minute",
+        default: Some("20"),
+        secret: false,
+        help: "/search requests per user and minute, after a burst of 5, 1-10000",
+    },
 ];
 
 pub(crate) fn spec(key: &str) -> Option<&'static KeySpec> {
@@ -347,7 +393,7 @@ impl Config {
 
     /// The effective configuration as TOML, secrets redacted, each key annotated with its origin.
     pub fn render_redacted(&self) -> String {
-        let values: [(&str, String); 16] = [
+        let mut values: Vec<(&str, String)> = vec![
             (
                 "telegram.token",
                 match &self.telegram.token {
@@ -401,6 +447,7 @@ impl Config {
                 self.telemetry.rss_warn_percent.to_string(),
             ),
         ];
+        values.extend(self.search.render());
         // Keys of one section are printed together, whatever order they were added in.
         let mut sections: Vec<(&str, String)> = Vec::new();
         for (key, value) in values.into_iter().chain(appliance::rendered(self)) {
@@ -424,6 +471,21 @@ impl Config {
             out.push_str(&format!("[{sec}]\n{text}"));
         }
         out
+    }
+}
+
+impl SearchConfig {
+    fn render(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("search.writer_memory_mb", self.writer_memory_mb.to_string()),
+            ("search.threads", self.threads.to_string()),
+            (
+                "search.commit_interval_ms",
+                self.commit_interval.as_millis().to_string(),
+            ),
+            ("search.commit_max_docs", self.commit_max_docs.to_string()),
+            ("search.rate_per_minute", self.rate_per_minute.to_string()),
+        ]
     }
 }
 
@@ -499,6 +561,30 @@ mod tests {
         );
         let err = from_toml("[log]\nlevel = \"[[[\"").unwrap_err().to_string();
         assert!(err.contains("log.level"), "{err}");
+    }
+
+    #[test]
+    fn search_keys_parse_and_are_bounded() {
+        let c = from_toml("[search]\nthreads = 2\ncommit_interval_ms = 50\nrate_per_minute = 5")
+            .unwrap();
+        assert_eq!(c.search.threads, 2);
+        assert_eq!(c.search.commit_interval, Duration::from_millis(50));
+        assert_eq!(c.search.rate_per_minute, 5);
+        assert_eq!(c.search.writer_memory_mb, 16);
+        assert_eq!(c.search.commit_max_docs, 10_000);
+        let err = from_toml("[search]\nthreads = 0").unwrap_err().to_string();
+        assert!(
+            err.contains("search.threads") && err.contains("1 to 8"),
+            "{err}"
+        );
+        let err = from_toml("[search]\nwriter_memory_mb = 8")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("search.writer_memory_mb"), "{err}");
+        assert!(
+            c.render_redacted()
+                .contains("[search]\nwriter_memory_mb = 16")
+        );
     }
 
     #[test]

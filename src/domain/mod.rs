@@ -8,7 +8,7 @@ mod update;
 pub use ids::{ChatId, MessageId, Timestamp, UpdateId, UserId};
 pub use records::{
     BotIdentity, Chat, ChatKind, Member, MemberStatus, MessageKind, OutboxEntry, OutboxOp,
-    QuarantinedUpdate, StoredMessage, User,
+    QuarantinedUpdate, StoredMessage, User, normalize_username,
 };
 pub use update::{
     ChatProfile, IncomingMessage, IncomingUpdate, MAX_STORED_TEXT_BYTES, UpdateContent,

@@ -21,6 +21,12 @@ pub struct User {
     pub message_count: u64,
 }
 
+/// The form usernames are indexed and looked up in: without a leading `@`, ASCII lower case
+/// (Telegram usernames are case-insensitive `[A-Za-z0-9_]`).
+pub fn normalize_username(username: &str) -> String {
+    username.trim().trim_start_matches('@').to_ascii_lowercase()
+}
+
 impl User {
     /// "First Last (@username)", for logs and pages.
     pub fn display_name(&self) -> String {

@@ -7,4 +7,4 @@ mod heartbeat;
 mod writer;
 
 pub use heartbeat::Heartbeat;
-pub use writer::{IngestError, Writer, WriterConfig, WriterHandle};
+pub use writer::{CommitHook, IngestError, Writer, WriterConfig, WriterHandle};

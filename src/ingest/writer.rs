@@ -25,6 +25,19 @@ pub struct WriterConfig {
     pub interval: Duration,
     /// Requests that may wait in the queue before producers are slowed down.
     pub queue_depth: usize,
+    /// Called after each commit that wrote messages (wakes the search indexer).
+    pub on_commit: Option<CommitHook>,
+}
+
+/// A callback run on the writer thread after a commit that inserted or edited messages. Keep it
+/// short: it delays the next commit.
+#[derive(Clone)]
+pub struct CommitHook(pub Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for CommitHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CommitHook")
+    }
 }
 
 impl Default for WriterConfig {
@@ -33,6 +46,7 @@ impl Default for WriterConfig {
             max_batch: 2000,
             interval: Duration::ZERO,
             queue_depth: 1024,
+            on_commit: None,
         }
     }
 }
@@ -175,7 +189,10 @@ fn run(
                 }
             }
         }
-        commit_pending(&*store, &metrics, &mut pending);
+        let wrote = commit_pending(&*store, &metrics, &mut pending);
+        if wrote && let Some(hook) = &config.on_commit {
+            (hook.0)();
+        }
     }
     tracing::debug!("writer queue closed; writer stopping");
 }
@@ -197,11 +214,12 @@ fn recv_timeout(rx: &mut mpsc::Receiver<Request>, timeout: Duration) -> Option<R
     }
 }
 
+/// Commit what is pending and answer each request; true when messages were written.
 fn commit_pending(
     store: &dyn crate::store::Store,
     metrics: &IngestMetrics,
     pending: &mut Vec<Request>,
-) {
+) -> bool {
     // Move the updates into one batch; each request keeps its ids to get its share back.
     let mut batch: Vec<IncomingUpdate> =
         Vec::with_capacity(pending.iter().map(|r| r.updates.len()).sum());
@@ -215,7 +233,7 @@ fn commit_pending(
         for req in pending.drain(..) {
             let _ = req.ack.send(Ok(IngestOutcome::default()));
         }
-        return;
+        return false;
     }
     // Requests that arrived together (concurrent webhook calls) are applied in update order, so
     // the store's redelivery check (by the last committed id) sees them ascending.
@@ -241,6 +259,7 @@ fn commit_pending(
                 );
                 let _ = req.ack.send(Ok(split_outcome(&outcome, &ids)));
             }
+            outcome.messages_inserted + outcome.messages_edited > 0
         }
         Err(e) => {
             metrics.record_commit_error();
@@ -249,6 +268,7 @@ fn commit_pending(
             for req in pending.drain(..) {
                 let _ = req.ack.send(Err(err.clone()));
             }
+            false
         }
     }
 }

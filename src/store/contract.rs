@@ -16,11 +16,13 @@
 
 pub mod fixtures;
 mod ingest_cases;
+mod lookup_cases;
 mod read_cases;
 mod update_cases;
 mod view_cases;
 
 pub use ingest_cases::*;
+pub use lookup_cases::*;
 pub use read_cases::*;
 pub use update_cases::*;
 pub use view_cases::*;
@@ -93,6 +95,11 @@ pub const CASES: &[(&str, Case)] = &[
     ("counts_after_mixed_batches", counts_after_mixed_batches),
     ("members_of_chat_ascending", members_of_chat_ascending),
     ("recent_messages_newest_first", recent_messages_newest_first),
+    (
+        "user_by_username_follows_renames",
+        user_by_username_follows_renames,
+    ),
+    ("outbox_head_never_decreases", outbox_head_never_decreases),
 ];
 
 /// Run every case, each on a fresh store from `factory` (the `Box` keeps whatever the store
@@ -153,6 +160,8 @@ macro_rules! store_contract_tests {
             counts_after_mixed_batches,
             members_of_chat_ascending,
             recent_messages_newest_first,
+            user_by_username_follows_renames,
+            outbox_head_never_decreases,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

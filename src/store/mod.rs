@@ -20,7 +20,7 @@ use std::sync::Arc;
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The schema version this build writes. Older data is migrated on open; newer is refused.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// How far below the last committed update id an id still counts as a redelivery. Telegram
 /// only redelivers unconfirmed updates, which are always just above the confirmed offset, but it
@@ -81,6 +81,8 @@ pub trait UserRepo {
     fn user(&self, id: UserId) -> StoreResult<Option<User>>;
     /// Users by last activity, newest first, at most `limit`.
     fn users_by_activity(&self, limit: usize) -> StoreResult<Vec<User>>;
+    /// The user last seen with this username: case-insensitive, a leading `@` is ignored.
+    fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
 }
 
 pub trait ChatRepo {
@@ -120,6 +122,9 @@ pub trait OutboxRepo {
     fn outbox_after(&self, after: u64, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
     /// Remove entries with `seq <= upto`; returns how many were removed.
     fn prune_outbox(&self, upto: u64) -> StoreResult<u64>;
+    /// The sequence of the last entry ever appended (0 if none). Pruning does not lower it, so a
+    /// reader that applied everything up to it has seen every write so far.
+    fn outbox_head(&self) -> StoreResult<u64>;
 }
 
 pub trait QuarantineRepo {

@@ -5,6 +5,7 @@
 pub mod logs;
 mod metrics;
 pub mod process;
+pub mod progress;
 pub mod registry;
 pub mod sampler;
 pub mod window;

@@ -103,6 +103,7 @@ impl RunningApp {
         Self::start_with(server, config_for(&server.url, dir))
     }
 
+    /// Start with a configuration of the test's own (from [`config_for`], adjusted).
     pub fn start_with(server: &SimServer, config: Config) -> RunningApp {
         let token = Secret::new(server.sim.token());
         let stop = CancellationToken::new();

@@ -12,12 +12,12 @@ use super::errors::store_err;
 use super::meta;
 use super::tables::{
     CHATS, MEMBER_CHATS, MEMBERS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, META, QUARANTINE,
-    SEARCH_OUTBOX, USERS, USERS_BY_ACTIVITY,
+    SEARCH_OUTBOX, USERS, USERS_BY_ACTIVITY, USERS_BY_USERNAME,
 };
 use crate::domain::{
     Chat, ChatId, ChatProfile, IncomingMessage, IncomingUpdate, MAX_STORED_TEXT_BYTES, Member,
     MemberStatus, MessageId, OutboxEntry, OutboxOp, QuarantinedUpdate, StoredMessage, Timestamp,
-    UpdateContent, UpdateId, User, UserId, UserProfile, clamp_text,
+    UpdateContent, UpdateId, User, UserId, UserProfile, clamp_text, normalize_username,
 };
 use crate::store::{IngestOutcome, IngestSink, StoreResult, is_redelivery};
 use redb::{Database, Durability, ReadableTable, Table, WriteTransaction};
@@ -69,6 +69,7 @@ struct Tables<'txn> {
     by_time: Table<'txn, (i64, i64, i32), ()>,
     by_activity: Table<'txn, (i64, u64), ()>,
     member_chats: Table<'txn, (u64, i64), ()>,
+    by_username: Table<'txn, &'static str, u64>,
 }
 
 impl<'txn> Tables<'txn> {
@@ -85,6 +86,7 @@ impl<'txn> Tables<'txn> {
             by_time: txn.open_table(MESSAGES_BY_TIME).map_err(store_err)?,
             by_activity: txn.open_table(USERS_BY_ACTIVITY).map_err(store_err)?,
             member_chats: txn.open_table(MEMBER_CHATS).map_err(store_err)?,
+            by_username: txn.open_table(USERS_BY_USERNAME).map_err(store_err)?,
         })
     }
 }
@@ -92,6 +94,8 @@ impl<'txn> Tables<'txn> {
 /// A user touched by this batch, with the activity its index row has on disk.
 struct PendingUser {
     indexed_activity: Option<Timestamp>,
+    /// The username on disk (its `users_by_username` row points here, unless taken over).
+    indexed_username: Option<String>,
     user: User,
 }
 
@@ -286,10 +290,12 @@ impl<'a, 'txn> Batch<'a, 'txn> {
                 let pending = match stored {
                     Some(user) => PendingUser {
                         indexed_activity: Some(user.last_activity_at),
+                        indexed_username: user.username.clone(),
                         user,
                     },
                     None => PendingUser {
                         indexed_activity: None,
+                        indexed_username: None,
                         user: User {
                             id: p.id,
                             is_bot: p.is_bot,
@@ -404,6 +410,7 @@ impl<'a, 'txn> Batch<'a, 'txn> {
                 }
                 t.by_activity.insert((now.0, id.0), ()).map_err(store_err)?;
             }
+            index_username(&mut t.by_username, id, p.indexed_username, &p.user.username)?;
         }
         for (id, chat) in chats {
             let bytes = codec::encode_chat(&chat)?;
@@ -425,4 +432,32 @@ impl<'a, 'txn> Batch<'a, 'txn> {
         outcome.last_update_id = last;
         Ok(outcome)
     }
+}
+
+/// Keep `users_by_username` pointing at the user last seen with each username: a new name points
+/// here (taking it over from whoever had it), an old one is removed if it still points here.
+fn index_username(
+    table: &mut Table<'_, &'static str, u64>,
+    id: UserId,
+    old: Option<String>,
+    new: &Option<String>,
+) -> StoreResult<()> {
+    let old = old.as_deref().map(normalize_username);
+    let new = new.as_deref().map(normalize_username);
+    if let Some(old) = old
+        .as_deref()
+        .filter(|o| new.as_deref() != Some(*o) && !o.is_empty())
+    {
+        let points_here = table.get(old).map_err(store_err)?.map(|g| g.value()) == Some(id.0);
+        if points_here {
+            table.remove(old).map_err(store_err)?;
+        }
+    }
+    if let Some(new) = new.as_deref().filter(|n| !n.is_empty()) {
+        let current = table.get(new).map_err(store_err)?.map(|g| g.value());
+        if current != Some(id.0) {
+            table.insert(new, id.0).map_err(store_err)?;
+        }
+    }
+    Ok(())
 }

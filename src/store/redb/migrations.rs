@@ -3,23 +3,29 @@
 //! in its own durable write transaction, which also records the new version, so an interrupted
 //! upgrade resumes where it stopped.
 //!
-//! To add version 2: bump `store::SCHEMA_VERSION` to 2, write `fn v1_to_v2` below and append it
-//! to [`MIGRATIONS`] (the array length is tied to `SCHEMA_VERSION`, so forgetting either one does
-//! not compile).
+//! To add a version: bump `store::SCHEMA_VERSION`, write `fn vN_to_vN1` below and append it to
+//! [`MIGRATIONS`] (the array length is tied to `SCHEMA_VERSION`, so forgetting either one does
+//! not compile). A step never changes what an earlier step created: v1 files exist in the wild.
+//!
+//! - v1: every table of the first release.
+//! - v2: `users_by_username` (lowercased username -> user id), backfilled from `users`.
 
+use super::codec;
 use super::errors::store_err;
 use super::meta;
 use super::tables::{
     CHATS, MEMBER_CHATS, MEMBERS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, META, QUARANTINE,
-    SEARCH_OUTBOX, USERS, USERS_BY_ACTIVITY,
+    SEARCH_OUTBOX, USERS, USERS_BY_ACTIVITY, USERS_BY_USERNAME,
 };
+use crate::domain::{UserId, normalize_username};
 use crate::store::{OpenError, SCHEMA_VERSION, StoreError, StoreResult};
-use redb::{Database, Durability, ReadableDatabase, TableError, WriteTransaction};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableError, WriteTransaction};
+use std::collections::BTreeMap;
 
 type Migration = fn(&WriteTransaction) -> StoreResult<()>;
 
 /// `MIGRATIONS[n]` migrates schema `n` to `n + 1`.
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v0_to_v1];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v0_to_v1, v1_to_v2];
 
 /// v0 -> v1: create every table.
 fn v0_to_v1(txn: &WriteTransaction) -> StoreResult<()> {
@@ -34,6 +40,36 @@ fn v0_to_v1(txn: &WriteTransaction) -> StoreResult<()> {
     txn.open_table(MESSAGES_BY_TIME).map_err(store_err)?;
     txn.open_table(USERS_BY_ACTIVITY).map_err(store_err)?;
     txn.open_table(MEMBER_CHATS).map_err(store_err)?;
+    Ok(())
+}
+
+/// v1 -> v2: the username index, backfilled. Where two stored users carry the same username (one
+/// of them changed it since), the one active last gets it.
+fn v1_to_v2(txn: &WriteTransaction) -> StoreResult<()> {
+    let mut best: BTreeMap<String, (i64, u64)> = BTreeMap::new();
+    {
+        let users = txn.open_table(USERS).map_err(store_err)?;
+        for row in users.iter().map_err(store_err)? {
+            let (k, v) = row.map_err(store_err)?;
+            let user = codec::decode_user(UserId(k.value()), v.value())?;
+            let Some(name) = user.username.as_deref().map(normalize_username) else {
+                continue;
+            };
+            if name.is_empty() {
+                continue;
+            }
+            let candidate = (user.last_activity_at.0, user.id.0);
+            let slot = best.entry(name).or_insert(candidate);
+            if candidate > *slot {
+                *slot = candidate;
+            }
+        }
+    }
+    let mut index = txn.open_table(USERS_BY_USERNAME).map_err(store_err)?;
+    for (name, (_, id)) in &best {
+        index.insert(name.as_str(), *id).map_err(store_err)?;
+    }
+    tracing::info!(usernames = best.len(), "username index backfilled");
     Ok(())
 }
 

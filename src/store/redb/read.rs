@@ -8,11 +8,11 @@ use super::errors::store_err;
 use super::meta;
 use super::tables::{
     CHATS, MEMBER_CHATS, MEMBERS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, META, QUARANTINE,
-    SEARCH_OUTBOX, USERS, USERS_BY_ACTIVITY,
+    SEARCH_OUTBOX, USERS, USERS_BY_ACTIVITY, USERS_BY_USERNAME,
 };
 use crate::domain::{
     BotIdentity, Chat, ChatId, Member, MessageId, OutboxEntry, QuarantinedUpdate, StoredMessage,
-    Timestamp, UpdateId, User, UserId,
+    Timestamp, UpdateId, User, UserId, normalize_username,
 };
 use crate::store::{
     ChatRepo, MessageRepo, MetaRepo, OutboxRepo, QuarantineRepo, StoreCounts, StoreError,
@@ -109,6 +109,28 @@ impl UserRepo for RedbStore {
                 }
             }
             Ok(out)
+        })
+    }
+
+    fn user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
+        let key = normalize_username(username);
+        if key.is_empty() {
+            return Ok(None);
+        }
+        self.read(|txn| {
+            let index = txn.open_table(USERS_BY_USERNAME).map_err(store_err)?;
+            let Some(id) = index
+                .get(key.as_str())
+                .map_err(store_err)?
+                .map(|g| g.value())
+            else {
+                return Ok(None);
+            };
+            let users = txn.open_table(USERS).map_err(store_err)?;
+            let found = users.get(id).map_err(store_err)?;
+            found
+                .map(|g| codec::decode_user(UserId(id), g.value()))
+                .transpose()
         })
     }
 }
@@ -338,6 +360,13 @@ impl OutboxRepo for RedbStore {
             };
             txn.commit().map_err(store_err)?;
             Ok(removed)
+        })
+    }
+
+    fn outbox_head(&self) -> StoreResult<u64> {
+        self.read(|txn| {
+            let next = meta::next_outbox_seq(&txn.open_table(META).map_err(store_err)?)?;
+            Ok(next.saturating_sub(1))
         })
     }
 }

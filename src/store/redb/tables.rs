@@ -34,6 +34,10 @@ pub(crate) const USERS_BY_ACTIVITY: TableDefinition<(i64, u64), ()> =
 pub(crate) const MEMBER_CHATS: TableDefinition<(u64, i64), ()> =
     TableDefinition::new("member_chats");
 
+/// Index `lowercased username -> user_id` (schema v2): the user last seen with a username.
+pub(crate) const USERS_BY_USERNAME: TableDefinition<&str, u64> =
+    TableDefinition::new("users_by_username");
+
 /// Keys of the `meta` table.
 pub(crate) mod meta_key {
     pub(crate) const SCHEMA_VERSION: &str = "schema_version";

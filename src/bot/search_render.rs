@@ -1,0 +1,317 @@
+//! How a page of search results looks in Telegram: escaped HTML with the matches in bold, and
+//! the paging buttons. Pure functions, so they are tested without a bot.
+
+use crate::search::{Snippet, SortOrder};
+use crate::service::{SearchHit, SearchPage};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+use teloxide::utils::html;
+
+/// Longest author name or chat title shown, in characters.
+const MAX_NAME_CHARS: usize = 48;
+
+/// Callback data of a paging button: which `/search` message (its id in the same chat), which
+/// page and order. Always well under Telegram's 64 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRef {
+    pub command_message: i32,
+    pub page: usize,
+    pub order: SortOrder,
+}
+
+impl PageRef {
+    pub fn encode(&self) -> String {
+        let order = match self.order {
+            SortOrder::Newest => 'n',
+            SortOrder::BestMatch => 'b',
+        };
+        format!("s:{}:{}:{order}", self.command_message, self.page)
+    }
+
+    pub fn decode(data: &str) -> Option<PageRef> {
+        let mut parts = data.strip_prefix("s:")?.split(':');
+        let command_message = parts.next()?.parse().ok()?;
+        let page = parts.next()?.parse().ok()?;
+        let order = match parts.next()? {
+            "n" => SortOrder::Newest,
+            "b" => SortOrder::BestMatch,
+            _ => return None,
+        };
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(PageRef {
+            command_message,
+            page,
+            order,
+        })
+    }
+}
+
+fn clamp_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+fn date(ts: crate::domain::Timestamp) -> String {
+    chrono::DateTime::from_timestamp(ts.0, 0)
+        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| ts.0.to_string())
+}
+
+/// The snippet as HTML: escaped, matches in bold, on one line.
+pub fn snippet_html(s: &Snippet) -> String {
+    let mut out = String::new();
+    if s.cut_start {
+        out.push('…');
+    }
+    let mut at = 0;
+    for r in &s.highlights {
+        let (Some(before), Some(matched)) = (s.text.get(at..r.start), s.text.get(r.clone())) else {
+            continue;
+        };
+        out.push_str(&html::escape(before));
+        out.push_str("<b>");
+        out.push_str(&html::escape(matched));
+        out.push_str("</b>");
+        at = r.end;
+    }
+    out.push_str(&html::escape(s.text.get(at..).unwrap_or("")));
+    if s.cut_end {
+        out.push('…');
+    }
+    out.replace(['\n', '\r'], " ")
+}
+
+fn hit_html(n: usize, hit: &SearchHit, show_chat: bool) -> String {
+    let mut line = format!(
+        "<b>{n}.</b> <b>{}</b> · {}",
+        html::escape(&clamp_chars(&hit.author, MAX_NAME_CHARS)),
+        date(hit.date)
+    );
+    if show_chat && let Some(title) = &hit.chat_title {
+        line.push_str(&format!(
+            " · <i>{}</i>",
+            html::escape(&clamp_chars(title, MAX_NAME_CHARS))
+        ));
+    }
+    line.push('\n');
+    let snippet = snippet_html(&hit.snippet);
+    if snippet.trim().is_empty() {
+        line.push_str(&format!("<i>({})</i>", hit.kind.as_str()));
+    } else {
+        line.push_str(&snippet);
+    }
+    if let Some(link) = &hit.link {
+        line.push_str(&format!(" <a href=\"{}\">→ open</a>", html::escape(link)));
+    }
+    line
+}
+
+/// The reply text of a page. `private`: results span several groups (their titles are shown).
+pub fn page_html(p: &SearchPage, private: bool) -> String {
+    let query = html::escape(&p.understood);
+    if p.hits.is_empty() && p.page == 0 {
+        let mut text = format!("No messages match <code>{query}</code>.");
+        if private && p.chats_searched == Some(0) {
+            text.push_str(
+                "\nYou are not an active member of any group I archive, so there is nothing to \
+                 search here. Use /search in a group, or post there first.",
+            );
+        } else if private {
+            text.push_str(&format!(
+                "\nI searched the {} group(s) you are a member of.",
+                p.chats_searched.unwrap_or(0)
+            ));
+        }
+        if p.understood.contains("from:") {
+            text.push_str("\nfrom: finds people by a username I have seen them post with.");
+        }
+        return text;
+    }
+    let order = match p.order {
+        SortOrder::Newest => "newest first",
+        SortOrder::BestMatch => "best match first",
+    };
+    let mut text = format!(
+        "🔎 <b>{}</b> result{} for <code>{query}</code>\npage {}/{}, {order} · {} ms\n",
+        p.total,
+        if p.total == 1 { "" } else { "s" },
+        p.page + 1,
+        p.pages,
+        p.took.as_millis()
+    );
+    if p.hits.is_empty() {
+        text.push_str("\nNo more results on this page.");
+    }
+    for (i, hit) in p.hits.iter().enumerate() {
+        text.push('\n');
+        text.push_str(&hit_html(p.page * p.page_size + i + 1, hit, private));
+        text.push('\n');
+    }
+    text
+}
+
+/// Prev/Next and the order switch; `None` when there is nothing to page through.
+pub fn keyboard(p: &SearchPage, command_message: i32) -> Option<InlineKeyboardMarkup> {
+    if p.total == 0 {
+        return None;
+    }
+    let at = |page: usize, order: SortOrder| {
+        PageRef {
+            command_message,
+            page,
+            order,
+        }
+        .encode()
+    };
+    let mut nav = Vec::new();
+    if p.page > 0 {
+        nav.push(InlineKeyboardButton::callback(
+            "« Prev",
+            at(p.page - 1, p.order),
+        ));
+    }
+    if p.page + 1 < p.pages {
+        nav.push(InlineKeyboardButton::callback(
+            "Next »",
+            at(p.page + 1, p.order),
+        ));
+    }
+    let switch = match p.order {
+        SortOrder::Newest => {
+            InlineKeyboardButton::callback("Best match", at(0, SortOrder::BestMatch))
+        }
+        SortOrder::BestMatch => {
+            InlineKeyboardButton::callback("Newest first", at(0, SortOrder::Newest))
+        }
+    };
+    let mut rows = Vec::new();
+    if !nav.is_empty() {
+        rows.push(nav);
+    }
+    if p.total > 1 {
+        rows.push(vec![switch]);
+    }
+    (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ChatId, MessageId, MessageKind, Timestamp, UserId};
+    use std::time::Duration;
+
+    fn hit(text: &str, highlights: Vec<std::ops::Range<usize>>) -> SearchHit {
+        SearchHit {
+            chat_id: ChatId(-1001),
+            chat_title: Some("Rust <fa>".into()),
+            message_id: MessageId(7),
+            user_id: Some(UserId(1)),
+            author: "Ali & <Sara>".into(),
+            date: Timestamp(1_700_000_000),
+            kind: MessageKind::Text,
+            snippet: Snippet {
+                text: text.into(),
+                highlights,
+                cut_start: false,
+                cut_end: true,
+            },
+            link: Some("https://t.me/c/1/7".into()),
+        }
+    }
+
+    fn page(hits: Vec<SearchHit>, total: usize) -> SearchPage {
+        SearchPage {
+            understood: "rust <b> \"x\"".into(),
+            hits,
+            total,
+            page: 0,
+            pages: total.div_ceil(5).max(1),
+            page_size: 5,
+            order: SortOrder::Newest,
+            chats_searched: Some(1),
+            took: Duration::from_millis(3),
+        }
+    }
+
+    #[test]
+    fn page_ref_round_trips_within_64_bytes() {
+        let r = PageRef {
+            command_message: i32::MIN,
+            page: usize::MAX,
+            order: SortOrder::BestMatch,
+        };
+        assert!(r.encode().len() <= 64);
+        assert_eq!(PageRef::decode(&r.encode()), Some(r));
+        for bad in [
+            "",
+            "s:",
+            "s:1:2",
+            "s:1:2:x",
+            "s:a:2:n",
+            "s:1:2:n:9",
+            "x:1:2:n",
+        ] {
+            assert_eq!(PageRef::decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn everything_is_escaped_and_matches_are_bold() {
+        let rust = 19..23;
+        let h = hit("use <T> & سلام rust", vec![rust]);
+        let text = page_html(&page(vec![h], 1), true);
+        assert!(
+            text.contains("use &lt;T&gt; &amp; سلام <b>rust</b>…"),
+            "{text}"
+        );
+        assert!(text.contains("Ali &amp; &lt;Sara&gt;"), "{text}");
+        assert!(text.contains("<i>Rust &lt;fa&gt;</i>"), "{text}");
+        assert!(text.contains("<code>rust &lt;b&gt; \"x\"</code>"), "{text}");
+        assert!(text.contains("<a href=\"https://t.me/c/1/7\">"), "{text}");
+        assert!(text.contains("2023-11-14 22:13"), "{text}");
+    }
+
+    #[test]
+    fn no_results_echoes_the_query() {
+        let text = page_html(&page(Vec::new(), 0), false);
+        assert!(
+            text.starts_with("No messages match <code>rust &lt;b&gt;"),
+            "{text}"
+        );
+        assert!(keyboard(&page(Vec::new(), 0), 5).is_none());
+    }
+
+    #[test]
+    fn buttons_follow_the_page() {
+        let mut p = page(vec![hit("a", vec![])], 12);
+        let kb = keyboard(&p, 42).unwrap();
+        let data: Vec<String> = kb
+            .inline_keyboard
+            .iter()
+            .flatten()
+            .filter_map(|b| match &b.kind {
+                teloxide::types::InlineKeyboardButtonKind::CallbackData(d) => Some(d.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(data, ["s:42:1:n", "s:42:0:b"]);
+        p.page = 2;
+        let kb = keyboard(&p, 42).unwrap();
+        assert_eq!(kb.inline_keyboard[0].len(), 1, "last page: Prev only");
+    }
+
+    #[test]
+    fn a_full_page_of_long_results_fits_in_a_message() {
+        let long = "ق".repeat(300);
+        let mut h = hit(&long, vec![0..2, 10..20]);
+        h.author = "N".repeat(500);
+        h.chat_title = Some("T".repeat(500));
+        let mut p = page(vec![h; 5], 5000);
+        p.understood = "w".repeat(400);
+        let text = page_html(&p, true);
+        assert!(text.chars().count() < 4096, "{}", text.chars().count());
+    }
+}

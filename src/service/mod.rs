@@ -1,0 +1,12 @@
+//! What the features do, independent of Telegram and of the web: services take the store
+//! through its traits (`SharedStore`) and return plain domain results that the bot and the
+//! dashboard render.
+
+mod rate_limit;
+pub mod search;
+
+pub use rate_limit::RateLimiter;
+pub use search::{
+    Scope, SearchHit, SearchPage, SearchParams, SearchService, SearchServiceConfig,
+    SearchServiceError,
+};
