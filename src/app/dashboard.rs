@@ -5,7 +5,7 @@ use super::AppError;
 use crate::config::{Config, Secret};
 use crate::store::SharedStore;
 use crate::telemetry::sampler::SAMPLE_SECS;
-use crate::telemetry::{Monitor, Registry, Sampler, StorageFigures};
+use crate::telemetry::{Monitor, Registry, Sampler, StorageFigures, TableFigure};
 use crate::web::auth::{Auth, credentials};
 use crate::web::{self, WebSettings, WebState};
 use std::net::SocketAddr;
@@ -92,11 +92,28 @@ pub fn storage_figures(store: &SharedStore, dir: &Path) -> StorageFigures {
         ],
         Err(_) => Vec::new(),
     };
+    let tables = match store.table_stats() {
+        Ok(stats) => stats
+            .into_iter()
+            .map(|t| TableFigure {
+                name: t.name,
+                rows: t.rows,
+                stored_bytes: t.stored_bytes,
+                metadata_bytes: t.metadata_bytes,
+                fragmented_bytes: t.fragmented_bytes,
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the store's table sizes");
+            Vec::new()
+        }
+    };
     StorageFigures {
         store_bytes,
         index_bytes,
         rows,
         active_users_24h: active_users_24h(store),
+        tables,
     }
 }
 

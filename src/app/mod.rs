@@ -167,16 +167,19 @@ pub async fn run_with_store(
     metrics: Arc<IngestMetrics>,
     shutdown: CancellationToken,
 ) -> Result<(), AppError> {
-    let (search_config, search_store) = (config.clone(), store.clone());
-    let search =
-        blocking(move || search::SearchRuntime::start(&search_config, search_store)).await??;
+    let registry = metrics.registry();
+    let (search_config, search_store, search_registry) =
+        (config.clone(), store.clone(), registry.clone());
+    let search = blocking(move || {
+        search::SearchRuntime::start(&search_config, search_store, search_registry)
+    })
+    .await??;
     let writer_config = WriterConfig {
         max_batch: config.storage.commit_max_batch,
         interval: config.storage.commit_interval,
         on_commit: Some(search.commit_hook()),
         ..WriterConfig::default()
     };
-    let registry = metrics.registry();
     let (writer, writer_handle) =
         Writer::start(store.clone(), writer_config, metrics).map_err(AppError::Thread)?;
     let dashboard = match dashboard::start(config, store.clone(), registry.clone(), &shutdown).await

@@ -7,6 +7,7 @@ use crate::ingest::CommitHook;
 use crate::search::{self, Indexer, IndexerConfig, RebuildReport, SearchError, SearchIndex};
 use crate::service::{SearchService, SearchServiceConfig};
 use crate::store::SharedStore;
+use crate::telemetry::{Op, Registry};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -41,15 +42,26 @@ pub struct SearchRuntime {
 
 impl SearchRuntime {
     /// Open the index and start the indexer (blocking: call through `app::blocking`).
-    pub fn start(config: &Config, store: SharedStore) -> Result<SearchRuntime, AppError> {
+    /// Open the index, start the indexer, build the service; both record into `registry`.
+    pub fn start(
+        config: &Config,
+        store: SharedStore,
+        registry: Arc<Registry>,
+    ) -> Result<SearchRuntime, AppError> {
         let index = Arc::new(SearchIndex::open(&index_dir(&config.storage.dir))?);
-        let indexer = Indexer::start(index.clone(), store.clone(), indexer_config(&config.search))
+        let commits = registry.clone();
+        let indexer_config = IndexerConfig {
+            on_commit: Some(Arc::new(move |took, docs| {
+                commits.record(Op::IndexCommit, took, docs.max(1))
+            })),
+            ..indexer_config(&config.search)
+        };
+        let indexer = Indexer::start(index.clone(), store.clone(), indexer_config)
             .map_err(AppError::Thread)?;
-        let service = Arc::new(SearchService::new(
-            store,
-            index.clone(),
-            service_config(&config.search),
-        ));
+        let service = Arc::new(
+            SearchService::new(store, index.clone(), service_config(&config.search))
+                .with_registry(registry),
+        );
         Ok(SearchRuntime {
             index,
             service,

@@ -26,7 +26,11 @@ use tantivy::{IndexWriter, Term};
 /// tantivy's least memory budget per indexing thread.
 const MIN_BYTES_PER_THREAD: usize = 15_000_000;
 
-#[derive(Clone, Debug)]
+/// Called after every index commit with its duration and the outbox entries it covered (the
+/// app records these as the `index_commit` metric; `search` itself knows no telemetry).
+pub type CommitObserver = std::sync::Arc<dyn Fn(Duration, u64) + Send + Sync>;
+
+#[derive(Clone)]
 pub struct IndexerConfig {
     /// Memory budget of the writer, all threads together.
     pub memory_bytes: usize,
@@ -40,6 +44,20 @@ pub struct IndexerConfig {
     pub poll_interval: Duration,
     /// Outbox entries read per step.
     pub batch: usize,
+    pub on_commit: Option<CommitObserver>,
+}
+
+impl std::fmt::Debug for IndexerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexerConfig")
+            .field("memory_bytes", &self.memory_bytes)
+            .field("threads", &self.threads)
+            .field("commit_interval", &self.commit_interval)
+            .field("commit_max_docs", &self.commit_max_docs)
+            .field("poll_interval", &self.poll_interval)
+            .field("batch", &self.batch)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for IndexerConfig {
@@ -51,6 +69,7 @@ impl Default for IndexerConfig {
             commit_max_docs: 10_000,
             poll_interval: Duration::from_secs(2),
             batch: 1000,
+            on_commit: None,
         }
     }
 }
@@ -306,12 +325,16 @@ impl<'a> Session<'a> {
         prepared.set_payload(&payload(self.applied));
         prepared.commit()?;
         self.index.reload()?;
+        let took = started.elapsed();
         tracing::debug!(
             outbox_seq = self.applied,
             docs = self.pending_docs,
-            took_ms = started.elapsed().as_millis() as u64,
+            took_ms = took.as_millis() as u64,
             "search index committed"
         );
+        if let Some(observe) = &self.cfg.on_commit {
+            observe(took, self.pending_docs as u64);
+        }
         self.committed = self.applied;
         self.pending_docs = 0;
         self.pending_since = None;

@@ -131,6 +131,8 @@ pub struct SearchService {
     index: Arc<SearchIndex>,
     config: SearchServiceConfig,
     limiter: RateLimiter<UserId>,
+    /// Where search latencies and failures go (`search`), if anywhere.
+    registry: Option<Arc<crate::telemetry::Registry>>,
 }
 
 impl SearchService {
@@ -141,7 +143,14 @@ impl SearchService {
             index,
             config,
             limiter,
+            registry: None,
         }
+    }
+
+    /// Record each search's latency (and each internal failure) as the `search` metric.
+    pub fn with_registry(mut self, registry: Arc<crate::telemetry::Registry>) -> Self {
+        self.registry = Some(registry);
+        self
     }
 
     pub fn config(&self) -> &SearchServiceConfig {
@@ -152,6 +161,22 @@ impl SearchService {
     /// reads): call it off the async workers.
     pub fn search(&self, p: &SearchParams<'_>) -> Result<SearchPage, SearchServiceError> {
         let started = Instant::now();
+        let result = self.search_unrecorded(p, started);
+        if let Some(r) = &self.registry {
+            match &result {
+                Ok(_) => r.record(crate::telemetry::Op::Search, started.elapsed(), 1),
+                Err(e) if !e.is_user_error() => r.record_error(crate::telemetry::Op::Search),
+                Err(_) => {}
+            }
+        }
+        result
+    }
+
+    fn search_unrecorded(
+        &self,
+        p: &SearchParams<'_>,
+        started: Instant,
+    ) -> Result<SearchPage, SearchServiceError> {
         if let Some(user) = p.requester {
             self.limiter
                 .check(user)

@@ -100,6 +100,7 @@ pub const CASES: &[(&str, Case)] = &[
         user_by_username_follows_renames,
     ),
     ("outbox_head_never_decreases", outbox_head_never_decreases),
+    ("table_stats_match_counts", table_stats_match_counts),
 ];
 
 /// Run every case, each on a fresh store from `factory` (the `Box` keeps whatever the store
@@ -162,6 +163,7 @@ macro_rules! store_contract_tests {
             recent_messages_newest_first,
             user_by_username_follows_renames,
             outbox_head_never_decreases,
+            table_stats_match_counts,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -61,6 +61,19 @@ pub struct StoreCounts {
     pub quarantined: u64,
 }
 
+/// Space one table takes, as the backend reports it (the dashboard's storage figures).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TableStats {
+    pub name: String,
+    pub rows: u64,
+    /// Bytes of keys and values.
+    pub stored_bytes: u64,
+    /// Bytes of the table's own structure (tree pages beyond the data).
+    pub metadata_bytes: u64,
+    /// Bytes allocated to the table but unused (reclaimed by compaction).
+    pub fragmented_bytes: u64,
+}
+
 /// Writes. One call is one transaction committed with immediate durability: when it returns
 /// `Ok`, every update in the batch is on disk together with the new last update id.
 pub trait IngestSink {
@@ -75,6 +88,8 @@ pub trait MetaRepo {
     /// different bot is already recorded, unless `force`.
     fn bind_bot(&self, identity: &BotIdentity, force: bool) -> StoreResult<()>;
     fn counts(&self) -> StoreResult<StoreCounts>;
+    /// Space per table, in name order.
+    fn table_stats(&self) -> StoreResult<Vec<TableStats>>;
 }
 
 pub trait UserRepo {

@@ -13,7 +13,7 @@ pub mod window;
 pub use logs::{LogLine, LogRing};
 pub use metrics::{IngestMetrics, IngestSnapshot, LatencySummary};
 pub use registry::{Op, Rates, Registry};
-pub use sampler::{HistoryPoint, Monitor, Sample, Sampler, StorageFigures};
+pub use sampler::{HistoryPoint, Monitor, Sample, Sampler, StorageFigures, TableFigure};
 
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;

@@ -25,6 +25,18 @@ pub struct StorageFigures {
     pub rows: Vec<(String, u64)>,
     /// Users active in the last 24 hours.
     pub active_users_24h: u64,
+    /// Space per store table, as the backend reports it.
+    pub tables: Vec<TableFigure>,
+}
+
+/// One store table's size (a copy of the store's figures; telemetry knows no store).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TableFigure {
+    pub name: String,
+    pub rows: u64,
+    pub stored_bytes: u64,
+    pub metadata_bytes: u64,
+    pub fragmented_bytes: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

@@ -181,6 +181,32 @@ pub async fn prometheus(State(state): State<WebState>) -> Response {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
         }
     }
+    if let Some(s) = state.monitor.latest()
+        && !s.storage.tables.is_empty()
+    {
+        for (name, help, get) in [
+            (
+                "tgbox_table_stored_bytes",
+                "Bytes of keys and values per store table.",
+                (|t: &crate::telemetry::TableFigure| t.stored_bytes) as fn(&_) -> u64,
+            ),
+            (
+                "tgbox_table_metadata_bytes",
+                "Bytes of tree structure per store table.",
+                |t| t.metadata_bytes,
+            ),
+            (
+                "tgbox_table_fragmented_bytes",
+                "Allocated but unused bytes per store table (compaction reclaims them).",
+                |t| t.fragmented_bytes,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+            for t in &s.storage.tables {
+                let _ = writeln!(out, "{name}{{table=\"{}\"}} {}", t.name, get(t));
+            }
+        }
+    }
     if let Some(c) = counts {
         let _ = writeln!(out, "# HELP tgbox_store_rows Rows per table.");
         let _ = writeln!(out, "# TYPE tgbox_store_rows gauge");

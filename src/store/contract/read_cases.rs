@@ -347,3 +347,35 @@ pub fn counts_after_mixed_batches(store: &dyn Store) {
         }
     );
 }
+
+pub fn table_stats_match_counts(store: &dyn Store) {
+    let g = group(-1, "g");
+    let a = person(1, "A");
+    let updates: Vec<_> = (1..=50)
+        .map(|n| {
+            new_message(
+                n,
+                text(&g, Some(&a), n as i32, i64::from(n), "some words here"),
+            )
+        })
+        .collect();
+    must(store.ingest(&updates), "ingest");
+    let stats = must(store.table_stats(), "table_stats");
+    let names: Vec<&str> = stats.iter().map(|t| t.name.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted, "table stats come in name order");
+    let counts = must(store.counts(), "counts");
+    for (name, rows) in [
+        ("messages", counts.messages),
+        ("users", counts.users),
+        ("chats", counts.chats),
+    ] {
+        let t = stats
+            .iter()
+            .find(|t| t.name == name)
+            .unwrap_or_else(|| panic!("no stats for table {name}: {names:?}"));
+        assert_eq!(t.rows, rows, "{name}");
+        assert!(t.stored_bytes > 0, "{name} holds data: {t:?}");
+    }
+}

@@ -16,9 +16,9 @@ use crate::domain::{
 };
 use crate::store::{
     ChatRepo, MessageRepo, MetaRepo, OutboxRepo, QuarantineRepo, StoreCounts, StoreError,
-    StoreResult, UserRepo,
+    StoreResult, TableStats, UserRepo,
 };
-use redb::{Durability, ReadableTable, ReadableTableMetadata};
+use redb::{Durability, ReadableTable, ReadableTableMetadata, TableHandle};
 use std::ops::Bound;
 
 fn describe(identity: &BotIdentity) -> String {
@@ -79,6 +79,26 @@ impl MetaRepo for RedbStore {
                 outbox_pending: len(txn.open_table(SEARCH_OUTBOX).map_err(store_err)?.len())?,
                 quarantined: len(txn.open_table(QUARANTINE).map_err(store_err)?.len())?,
             })
+        })
+    }
+
+    fn table_stats(&self) -> StoreResult<Vec<TableStats>> {
+        self.read(|txn| {
+            let mut out = Vec::new();
+            for handle in txn.list_tables().map_err(store_err)? {
+                let name = handle.name().to_string();
+                let table = txn.open_untyped_table(handle).map_err(store_err)?;
+                let stats = table.stats().map_err(store_err)?;
+                out.push(TableStats {
+                    name,
+                    rows: table.len().map_err(store_err)?,
+                    stored_bytes: stats.stored_bytes(),
+                    metadata_bytes: stats.metadata_bytes(),
+                    fragmented_bytes: stats.fragmented_bytes(),
+                });
+            }
+            out.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(out)
         })
     }
 }

@@ -28,6 +28,16 @@ struct OverviewPage {
     chrome: Chrome,
     cards: Vec<Card>,
     charts: Vec<Chart>,
+    tables: Vec<TableRow>,
+}
+
+/// One store table in the storage figures, formatted.
+struct TableRow {
+    name: String,
+    rows: String,
+    stored: String,
+    metadata: String,
+    fragmented: String,
 }
 
 fn card(label: &'static str, value: String, note: impl Into<String>) -> Card {
@@ -170,9 +180,26 @@ pub async fn page(
         &state.monitor.history(86400, 480),
         now,
     ));
+    let tables = sample
+        .as_ref()
+        .map(|s| {
+            s.storage
+                .tables
+                .iter()
+                .map(|t| TableRow {
+                    name: t.name.clone(),
+                    rows: t.rows.to_string(),
+                    stored: bytes(t.stored_bytes),
+                    metadata: bytes(t.metadata_bytes),
+                    fragmented: bytes(t.fragmented_bytes),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     render(&OverviewPage {
         chrome: Chrome::new(&state, &session, "overview", "Overview".into()),
         cards,
         charts,
+        tables,
     })
 }
