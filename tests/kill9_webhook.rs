@@ -5,34 +5,10 @@
 
 mod common;
 
-use common::{SimServer, free_port, sigterm, wait_until};
-use rand::{Rng, SeedableRng};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use common::{
+    SimServer, free_port, kill_at_random_moments, sigterm, spawn_run, start_traffic, wait_until,
+};
 use std::time::Duration;
-use tgbox::sim::{self, CommunitySpec};
-use tokio_util::sync::CancellationToken;
-
-fn start_binary(url: &str, data: &Path, token_file: &Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_tgbox"))
-        .args(["run", "--log-level", "warn", "--api-url", url])
-        // The dashboard takes an ephemeral port: tests run side by side.
-        .env("TGBOX_WEB_LISTEN", "127.0.0.1:0")
-        .arg("--data")
-        .arg(data)
-        .arg("--token-file")
-        .arg(token_file)
-        .env("TGBOX_TELEGRAM_MODE", "webhook")
-        .env(
-            "TGBOX_TELEGRAM_WEBHOOK_URL",
-            format!("http://127.0.0.1:{port}/tgbox/webhook"),
-        )
-        .env("TGBOX_TELEGRAM_WEBHOOK_LISTEN", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tgbox")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_kill_9_at_random_moments_loses_and_duplicates_nothing() {
@@ -45,28 +21,19 @@ async fn webhook_kill_9_at_random_moments_loses_and_duplicates_nothing() {
 
     let seed: u64 = rand::random();
     eprintln!("webhook kill -9 test seed {seed}");
-    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
-    let community = sim::build_community(&server.sim, seed, CommunitySpec::default());
-    let stop_traffic = CancellationToken::new();
     // One update per request: a few hundred per second is what one connection carries.
-    let traffic = tokio::spawn(sim::run_traffic(
-        server.sim.clone(),
-        community,
-        300.0,
-        Some(Duration::from_secs(8)),
-        seed,
-        stop_traffic.clone(),
-    ));
-
-    let mut kills = 0;
-    let mut child = start_binary(&server.url, &data, &token_file, port);
-    while !traffic.is_finished() && kills < 6 {
-        tokio::time::sleep(Duration::from_millis(rng.random_range(300..1500))).await;
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        kills += 1;
-        child = start_binary(&server.url, &data, &token_file, port);
-    }
+    let traffic = start_traffic(&server, seed, 300.0, 8);
+    let webhook = [
+        ("TGBOX_TELEGRAM_MODE", "webhook".to_string()),
+        (
+            "TGBOX_TELEGRAM_WEBHOOK_URL",
+            format!("http://127.0.0.1:{port}/tgbox/webhook"),
+        ),
+        ("TGBOX_TELEGRAM_WEBHOOK_LISTEN", format!("127.0.0.1:{port}")),
+    ];
+    let start = || spawn_run(&server.url, &data, &token_file, &webhook);
+    let (mut child, kills) =
+        kill_at_random_moments(start(), start, &traffic, seed, 300..1500, 6).await;
     let report = traffic.await.unwrap();
     eprintln!("traffic: {report:?}; kills: {kills}");
     assert!(

@@ -5,31 +5,13 @@
 
 mod common;
 
-use common::{SimServer, open_store, wait_until};
+use common::{SimServer, kill_at_random_moments, open_store, spawn_run, start_traffic, wait_until};
 use rand::{Rng, SeedableRng};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 use tgbox::domain::ChatId;
 use tgbox::search::{SearchIndex, SearchRequest, SortOrder, query, query_terms};
-use tgbox::sim::{self, CommunitySpec};
-use tokio_util::sync::CancellationToken;
-
-fn start_binary(url: &str, data: &Path, token_file: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_tgbox"))
-        .args(["run", "--log-level", "warn", "--api-url", url])
-        .arg("--data")
-        .arg(data)
-        .arg("--token-file")
-        .arg(token_file)
-        .env("TGBOX_TELEGRAM_POLL_TIMEOUT_SECS", "1")
-        .env("TGBOX_SEARCH_COMMIT_INTERVAL_MS", "200")
-        .env("TGBOX_SEARCH_COMMIT_MAX_DOCS", "500")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tgbox")
-}
 
 /// The crash image obeys the invariant: the index is not ahead of the store, and the outbox
 /// still holds every entry after the index's payload.
@@ -59,28 +41,21 @@ async fn kill_9_while_indexing_then_restart_catches_up() {
 
     let seed: u64 = rand::random();
     eprintln!("search kill -9 test seed {seed}");
-    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
-    let community = sim::build_community(&server.sim, seed, CommunitySpec::default());
-    let stop_traffic = CancellationToken::new();
-    let traffic = tokio::spawn(sim::run_traffic(
-        server.sim.clone(),
-        community,
-        1500.0,
-        Some(Duration::from_secs(6)),
-        seed,
-        stop_traffic.clone(),
-    ));
-
-    let mut kills = 0;
-    let mut child = start_binary(&server.url, &data, &token_file);
-    while !traffic.is_finished() && kills < 5 {
-        tokio::time::sleep(Duration::from_millis(rng.random_range(300..1300))).await;
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        kills += 1;
+    let traffic = start_traffic(&server, seed, 1500.0, 6);
+    // Frequent index commits, so that kills land between them as well as during them.
+    let search_env = [
+        ("TGBOX_SEARCH_COMMIT_INTERVAL_MS", "200".to_string()),
+        ("TGBOX_SEARCH_COMMIT_MAX_DOCS", "500".to_string()),
+    ];
+    let start = || spawn_run(&server.url, &data, &token_file, &search_env);
+    let restart = || {
         check_not_ahead(&data);
-        child = start_binary(&server.url, &data, &token_file);
-    }
+        start()
+    };
+    let (mut child, kills) =
+        kill_at_random_moments(start(), restart, &traffic, seed, 300..1300, 5).await;
+    // Spot checks below pick messages at random, reproducibly for the seed.
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed ^ 0x5eed);
     traffic.await.unwrap();
     assert!(
         kills >= 3,
@@ -93,7 +68,7 @@ async fn kill_9_while_indexing_then_restart_catches_up() {
     check_not_ahead(&data);
 
     // Restart: the indexer replays the outbox. Then stop it the polite way.
-    let mut child = start_binary(&server.url, &data, &token_file);
+    let mut child = start();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let pid = child.id().to_string();
     assert!(

@@ -4,32 +4,12 @@
 
 mod common;
 
-use common::{SimServer, sigterm, wait_until};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use common::{SimServer, sigterm, spawn_run, start_traffic, wait_until};
+use std::process::Child;
 use std::time::{Duration, Instant};
-use tgbox::sim::{self, CommunitySpec};
 use tgbox::store::redb::needs_repair_for_test;
-use tokio_util::sync::CancellationToken;
 
 const BOUND_SECS: u64 = 5;
-
-fn start_binary(url: &str, data: &Path, token_file: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_tgbox"))
-        .args(["run", "--log-level", "warn", "--api-url", url])
-        // The dashboard takes an ephemeral port: tests run side by side.
-        .env("TGBOX_WEB_LISTEN", "127.0.0.1:0")
-        .arg("--data")
-        .arg(data)
-        .arg("--token-file")
-        .arg(token_file)
-        .env("TGBOX_TELEGRAM_POLL_TIMEOUT_SECS", "1")
-        .env("TGBOX_APP_SHUTDOWN_TIMEOUT_SECS", BOUND_SECS.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tgbox")
-}
 
 async fn stop(mut child: Child) -> Duration {
     let asked = Instant::now();
@@ -56,17 +36,10 @@ async fn sigterm_under_load_stops_in_time_cleanly_and_loses_nothing() {
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, server.sim.token()).unwrap();
 
-    let community = sim::build_community(&server.sim, 7, CommunitySpec::default());
-    let stop_traffic = CancellationToken::new();
-    let traffic = tokio::spawn(sim::run_traffic(
-        server.sim.clone(),
-        community,
-        2000.0,
-        Some(Duration::from_secs(6)),
-        7,
-        stop_traffic.clone(),
-    ));
-    let child = start_binary(&server.url, &data, &token_file);
+    let traffic = start_traffic(&server, 7, 2000.0, 6);
+    let bound = [("TGBOX_APP_SHUTDOWN_TIMEOUT_SECS", BOUND_SECS.to_string())];
+    let start = || spawn_run(&server.url, &data, &token_file, &bound);
+    let child = start();
     // Stop it in the middle of the traffic.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let took = stop(child).await;
@@ -85,7 +58,7 @@ async fn sigterm_under_load_stops_in_time_cleanly_and_loses_nothing() {
 
     // A restart takes the rest; nothing confirmed before the stop is missing.
     traffic.await.unwrap();
-    let child = start_binary(&server.url, &data, &token_file);
+    let child = start();
     server.wait_drained(Duration::from_secs(60)).await;
     stop(child).await;
     assert_eq!(needs_repair_for_test(&data), Ok(false));

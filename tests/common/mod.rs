@@ -2,6 +2,12 @@
 //! in-process (or the real binary), and polling waits.
 #![allow(dead_code)]
 
+mod binary;
+
+// Not every test uses every helper.
+#[allow(unused_imports)]
+pub use binary::{kill_at_random_moments, spawn_run, start_traffic};
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
