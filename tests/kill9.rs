@@ -4,8 +4,7 @@
 
 mod common;
 
-use common::{SimServer, kill_at_random_moments, spawn_run, start_traffic, wait_until};
-use std::process::Command;
+use common::{SimServer, kill_at_random_moments, spawn_run, start_traffic, stop_gracefully};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,8 +19,7 @@ async fn kill_9_at_random_moments_loses_and_duplicates_nothing() {
     eprintln!("kill -9 test seed {seed}");
     let traffic = start_traffic(&server, seed, 1500.0, 8);
     let start = || spawn_run(&server.url, &data, &token_file, &[]);
-    let (mut child, kills) =
-        kill_at_random_moments(start(), start, &traffic, seed, 150..1200, 6).await;
+    let (child, kills) = kill_at_random_moments(start(), start, &traffic, seed, 150..1200, 6).await;
     let report = traffic.await.unwrap();
     eprintln!("traffic: {report:?}; kills: {kills}");
     assert!(
@@ -31,20 +29,7 @@ async fn kill_9_at_random_moments_loses_and_duplicates_nothing() {
 
     // Let the last instance catch up, then stop it the polite way.
     server.wait_drained(Duration::from_secs(60)).await;
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let exited = wait_until(Duration::from_secs(15), || {
-        matches!(child.try_wait(), Ok(Some(_)))
-    })
-    .await;
-    assert!(exited, "tgbox did not stop within 15 s of SIGTERM");
-    assert!(child.wait().unwrap().success(), "graceful stop must exit 0");
+    stop_gracefully(child).await;
 
     common::assert_archive_matches_deliveries(&server.sim, &data);
     server.stop().await;

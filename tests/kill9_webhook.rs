@@ -6,7 +6,7 @@
 mod common;
 
 use common::{
-    SimServer, free_port, kill_at_random_moments, sigterm, spawn_run, start_traffic, wait_until,
+    SimServer, free_port, kill_at_random_moments, spawn_run, start_traffic, stop_gracefully,
 };
 use std::time::Duration;
 
@@ -32,8 +32,7 @@ async fn webhook_kill_9_at_random_moments_loses_and_duplicates_nothing() {
         ("TGBOX_TELEGRAM_WEBHOOK_LISTEN", format!("127.0.0.1:{port}")),
     ];
     let start = || spawn_run(&server.url, &data, &token_file, &webhook);
-    let (mut child, kills) =
-        kill_at_random_moments(start(), start, &traffic, seed, 300..1500, 6).await;
+    let (child, kills) = kill_at_random_moments(start(), start, &traffic, seed, 300..1500, 6).await;
     let report = traffic.await.unwrap();
     eprintln!("traffic: {report:?}; kills: {kills}");
     assert!(
@@ -45,13 +44,7 @@ async fn webhook_kill_9_at_random_moments_loses_and_duplicates_nothing() {
     let stats = server.sim.stats();
     assert!(stats.webhook_deliveries > 0, "{stats:?}");
     assert_eq!(stats.get_updates_calls, 0, "webhook mode must not poll");
-    sigterm(&child);
-    let exited = wait_until(Duration::from_secs(15), || {
-        matches!(child.try_wait(), Ok(Some(_)))
-    })
-    .await;
-    assert!(exited, "tgbox did not stop within 15 s of SIGTERM");
-    assert!(child.wait().unwrap().success(), "graceful stop must exit 0");
+    stop_gracefully(child).await;
 
     common::assert_archive_matches_deliveries(&server.sim, &data);
     server.stop().await;

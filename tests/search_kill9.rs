@@ -5,10 +5,11 @@
 
 mod common;
 
-use common::{SimServer, kill_at_random_moments, open_store, spawn_run, start_traffic, wait_until};
+use common::{
+    SimServer, kill_at_random_moments, open_store, spawn_run, start_traffic, stop_gracefully,
+};
 use rand::{Rng, SeedableRng};
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 use tgbox::domain::ChatId;
 use tgbox::search::{SearchIndex, SearchRequest, SortOrder, query, query_terms};
@@ -68,22 +69,9 @@ async fn kill_9_while_indexing_then_restart_catches_up() {
     check_not_ahead(&data);
 
     // Restart: the indexer replays the outbox. Then stop it the polite way.
-    let mut child = start();
+    let child = start();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let exited = wait_until(Duration::from_secs(15), || {
-        matches!(child.try_wait(), Ok(Some(_)))
-    })
-    .await;
-    assert!(exited, "tgbox did not stop within 15 s of SIGTERM");
-    assert!(child.wait().unwrap().success());
+    stop_gracefully(child).await;
 
     let store = open_store(&data);
     let index = SearchIndex::open(&data.join(tgbox::search::DIR_NAME)).unwrap();

@@ -71,3 +71,14 @@ pub async fn kill_at_random_moments(
     }
     (child, kills)
 }
+
+/// SIGTERM the binary and assert that it exits 0 within 15 s.
+pub async fn stop_gracefully(mut child: Child) {
+    super::sigterm(&child);
+    let exited = super::wait_until(Duration::from_secs(15), || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    })
+    .await;
+    assert!(exited, "tgbox did not stop within 15 s of SIGTERM");
+    assert!(child.wait().unwrap().success(), "graceful stop must exit 0");
+}

@@ -6,7 +6,7 @@ mod binary;
 
 // Not every test uses every helper.
 #[allow(unused_imports)]
-pub use binary::{kill_at_random_moments, spawn_run, start_traffic};
+pub use binary::{kill_at_random_moments, spawn_run, start_traffic, stop_gracefully};
 
 use std::path::Path;
 use std::sync::Arc;
