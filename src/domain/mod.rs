@@ -4,6 +4,7 @@
 mod ids;
 mod records;
 mod settings;
+mod stats;
 mod update;
 
 pub use ids::{ChatId, MessageId, Timestamp, UpdateId, UserId};
@@ -12,6 +13,7 @@ pub use records::{
     QuarantinedUpdate, StoredMessage, User, normalize_username,
 };
 pub use settings::{LanguagePref, UserSettings};
+pub use stats::{ChatDay, Day, HOURS_PER_WEEK, PosterCount, PosterRank, StatsPeriod, hour_of_week};
 pub use update::{
     ChatProfile, IncomingMessage, IncomingUpdate, MAX_STORED_TEXT_BYTES, UpdateContent,
     UserProfile, clamp_text,

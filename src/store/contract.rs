@@ -20,6 +20,7 @@ mod kv_cases;
 mod lookup_cases;
 mod purge_cases;
 mod read_cases;
+mod stats_cases;
 mod update_cases;
 mod view_cases;
 
@@ -28,6 +29,7 @@ pub use kv_cases::*;
 pub use lookup_cases::*;
 pub use purge_cases::*;
 pub use read_cases::*;
+pub use stats_cases::*;
 pub use update_cases::*;
 pub use view_cases::*;
 
@@ -124,6 +126,18 @@ pub const CASES: &[(&str, Case)] = &[
         "delete_messages_removes_rows_and_index_rows",
         delete_messages_removes_rows_and_index_rows,
     ),
+    (
+        "stats_counters_match_the_fixture",
+        stats_counters_match_the_fixture,
+    ),
+    (
+        "stats_survive_message_removal",
+        stats_survive_message_removal,
+    ),
+    (
+        "stats_forget_user_keeps_chat_counters",
+        stats_forget_user_keeps_chat_counters,
+    ),
 ];
 
 /// Run every case, each on a fresh store from `factory` (the `Box` keeps whatever the store
@@ -194,6 +208,9 @@ macro_rules! store_contract_tests {
             kv_scan_prefix_in_key_order,
             settings_roundtrip_and_announcement_index,
             delete_messages_removes_rows_and_index_rows,
+            stats_counters_match_the_fixture,
+            stats_survive_message_removal,
+            stats_forget_user_keeps_chat_counters,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

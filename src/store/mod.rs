@@ -12,8 +12,9 @@ pub mod redb;
 pub use error::{OpenError, StoreError};
 
 use crate::domain::{
-    BotIdentity, Chat, ChatId, Member, MessageId, OutboxEntry, QuarantinedUpdate, StoredMessage,
-    Timestamp, UpdateId, User, UserId, UserSettings,
+    BotIdentity, Chat, ChatDay, ChatId, Day, Member, MessageId, MessageKind, OutboxEntry,
+    PosterCount, PosterRank, QuarantinedUpdate, StatsPeriod, StoredMessage, Timestamp, UpdateId,
+    User, UserId, UserSettings,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -231,6 +232,40 @@ pub trait SettingsRepo {
     fn users_without_announcements(&self) -> StoreResult<Vec<UserId>>;
 }
 
+/// Statistics, from counters kept by `ingest` in the same transaction as the messages: every
+/// answer costs O(days) or O(members), never O(messages), and counts what was said (retention
+/// and [`MessageRepo::delete_messages`] do not lower it). Service messages are not posts; edits
+/// do not count again. Days and hours are UTC. A period of days covers per-day rows; `AllTime`
+/// rankings use the members' own counters.
+pub trait StatsRepo {
+    /// A chat's per-day counters for the days `from..=to`, ascending; days with nothing counted
+    /// are left out.
+    fn chat_days(&self, chat: ChatId, from: Day, to: Day) -> StoreResult<Vec<ChatDay>>;
+    /// A chat's messages per UTC hour of the week: 168 buckets, Monday 00:00-01:00 first.
+    fn chat_hours(&self, chat: ChatId) -> StoreResult<Vec<u64>>;
+    /// A chat's messages per kind, in kind order, kinds never seen left out.
+    fn chat_kinds(&self, chat: ChatId) -> StoreResult<Vec<(MessageKind, u64)>>;
+    /// How many distinct members posted in the chat in the period.
+    fn active_members(&self, chat: ChatId, period: StatsPeriod) -> StoreResult<u64>;
+    /// The `limit` members who posted most in the period, most first; equal counts by user id.
+    fn top_posters(
+        &self,
+        chat: ChatId,
+        period: StatsPeriod,
+        limit: usize,
+    ) -> StoreResult<Vec<PosterCount>>;
+    /// A member's messages and rank in the period; `None` if they posted nothing in it.
+    fn poster_rank(
+        &self,
+        chat: ChatId,
+        user: UserId,
+        period: StatsPeriod,
+    ) -> StoreResult<Option<PosterRank>>;
+    /// Remove a user's per-day rows in every chat (`/forget`). The chat's own counters (per day,
+    /// hour and kind) stay: they are anonymous. Returns how many rows were removed.
+    fn forget_user_stats(&self, user: UserId) -> StoreResult<u64>;
+}
+
 pub trait QuarantineRepo {
     fn quarantined(&self, limit: usize) -> StoreResult<Vec<QuarantinedUpdate>>;
 }
@@ -246,6 +281,7 @@ pub trait Store:
     + QuarantineRepo
     + KvRepo
     + SettingsRepo
+    + StatsRepo
     + Send
     + Sync
 {

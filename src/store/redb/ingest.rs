@@ -8,6 +8,7 @@
 
 use super::RedbStore;
 use super::codec;
+use super::counters::{CounterTables, Counters};
 use super::errors::store_err;
 use super::meta;
 use super::tables::{
@@ -70,6 +71,7 @@ struct Tables<'txn> {
     by_activity: Table<'txn, (i64, u64), ()>,
     member_chats: Table<'txn, (u64, i64), ()>,
     by_username: Table<'txn, &'static str, u64>,
+    counters: CounterTables<'txn>,
 }
 
 impl<'txn> Tables<'txn> {
@@ -87,6 +89,7 @@ impl<'txn> Tables<'txn> {
             by_activity: txn.open_table(USERS_BY_ACTIVITY).map_err(store_err)?,
             member_chats: txn.open_table(MEMBER_CHATS).map_err(store_err)?,
             by_username: txn.open_table(USERS_BY_USERNAME).map_err(store_err)?,
+            counters: CounterTables::open(txn)?,
         })
     }
 }
@@ -106,6 +109,7 @@ struct Batch<'a, 'txn> {
     users: BTreeMap<UserId, PendingUser>,
     chats: BTreeMap<ChatId, Chat>,
     members: BTreeMap<(ChatId, UserId), Member>,
+    counters: Counters,
     outcome: IngestOutcome,
 }
 
@@ -120,6 +124,7 @@ impl<'a, 'txn> Batch<'a, 'txn> {
             users: BTreeMap::new(),
             chats: BTreeMap::new(),
             members: BTreeMap::new(),
+            counters: Counters::default(),
             outcome: IngestOutcome::default(),
         })
     }
@@ -216,6 +221,7 @@ impl<'a, 'txn> Batch<'a, 'txn> {
                     seq,
                 };
                 self.insert_message(&stored)?;
+                self.counters.message(&stored, m.joined.len());
                 self.outcome.messages_inserted += 1;
             }
         }
@@ -398,8 +404,10 @@ impl<'a, 'txn> Batch<'a, 'txn> {
             users,
             chats,
             members,
+            counters,
             mut outcome,
         } = self;
+        counters.flush(&mut t.counters)?;
         for (id, p) in users {
             let bytes = codec::encode_user(&p.user)?;
             t.users.insert(id.0, bytes.as_slice()).map_err(store_err)?;

@@ -11,10 +11,13 @@
 //! - v2: `users_by_username` (lowercased username -> user id), backfilled from `users`.
 //! - v3: `kv` + `kv_expiry` (key-value table with expiry), `user_settings` +
 //!   `users_no_announcements`; new tables of this release are created here, empty.
+//!   The statistics counters (`chat_daily`, `chat_user_daily`, `chat_hourly`, `chat_kinds`) are
+//!   backfilled from the stored messages (what retention already removed cannot be counted).
 
 use super::codec;
 use super::errors::store_err;
 use super::meta;
+use super::tables::{CHAT_DAILY, CHAT_HOURLY, CHAT_KINDS, CHAT_USER_DAILY};
 use super::tables::{
     CHATS, MEMBER_CHATS, MEMBERS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, META, QUARANTINE,
     SEARCH_OUTBOX, USERS, USERS_BY_ACTIVITY, USERS_BY_USERNAME,
@@ -76,12 +79,18 @@ fn v1_to_v2(txn: &WriteTransaction) -> StoreResult<()> {
     Ok(())
 }
 
-/// v2 -> v3: new tables, all starting empty.
+/// v2 -> v3: new tables, all starting empty except the statistics counters (backfilled).
 fn v2_to_v3(txn: &WriteTransaction) -> StoreResult<()> {
     txn.open_table(KV).map_err(store_err)?;
     txn.open_table(KV_EXPIRY).map_err(store_err)?;
     txn.open_table(USER_SETTINGS).map_err(store_err)?;
     txn.open_table(USERS_NO_ANNOUNCEMENTS).map_err(store_err)?;
+    txn.open_table(CHAT_DAILY).map_err(store_err)?;
+    txn.open_table(CHAT_USER_DAILY).map_err(store_err)?;
+    txn.open_table(CHAT_HOURLY).map_err(store_err)?;
+    txn.open_table(CHAT_KINDS).map_err(store_err)?;
+    let counted = super::counters::backfill(txn)?;
+    tracing::info!(messages = counted, "statistics counters backfilled");
     Ok(())
 }
 

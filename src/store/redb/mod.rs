@@ -7,12 +7,15 @@
 //! - `read`: the read traits, one read transaction per call.
 //! - `kv`: the key-value table with expiry; `settings`: user settings; `purge`: removing
 //!   messages with their index rows.
+//! - `counters`: statistics counters written by ingest (and backfilled by the v3 migration);
+//!   `stats`: [`StatsRepo`](crate::store::StatsRepo), reading them.
 //!
 //! redb latches any I/O failure (a full disk, say): every later operation on that `Database`
 //! fails until it is closed and reopened. [`RedbStore`] therefore remembers a failure and reopens
 //! the file on the next call, so ingest resumes by itself once space is freed.
 
 mod codec;
+mod counters;
 mod errors;
 mod ingest;
 mod kv;
@@ -21,6 +24,7 @@ mod migrations;
 mod purge;
 mod read;
 mod settings;
+mod stats;
 mod tables;
 mod testing;
 

@@ -55,3 +55,17 @@ pub(crate) const USER_SETTINGS: TableDefinition<u64, &[u8]> = TableDefinition::n
 /// Index `user_id` (schema v3): users who turned announcements off.
 pub(crate) const USERS_NO_ANNOUNCEMENTS: TableDefinition<u64, ()> =
     TableDefinition::new("users_no_announcements");
+
+/// `(chat_id, day) -> ChatDay` (schema v3): messages, distinct posters, joins and leaves per
+/// UTC day (days since the epoch). Counters: never lowered by retention or removal.
+pub(crate) const CHAT_DAILY: TableDefinition<(i64, i64), &[u8]> =
+    TableDefinition::new("chat_daily");
+/// `(chat_id, day, user_id) -> messages` (schema v3): what each member posted each UTC day.
+/// A row's existence is the member's presence that day (distinct active members, top posters
+/// of a period).
+pub(crate) const CHAT_USER_DAILY: TableDefinition<(i64, i64, u64), u64> =
+    TableDefinition::new("chat_user_daily");
+/// `(chat_id, hour_of_week) -> messages` (schema v3): 168 UTC buckets, Monday 00:00 = 0.
+pub(crate) const CHAT_HOURLY: TableDefinition<(i64, u8), u64> = TableDefinition::new("chat_hourly");
+/// `(chat_id, kind) -> messages` (schema v3): messages per `MessageKind::as_u8`.
+pub(crate) const CHAT_KINDS: TableDefinition<(i64, u8), u64> = TableDefinition::new("chat_kinds");
