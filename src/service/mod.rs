@@ -4,9 +4,11 @@
 
 mod rate_limit;
 pub mod search;
+pub mod stats;
 
 pub use rate_limit::RateLimiter;
 pub use search::{
     Scope, SearchHit, SearchPage, SearchParams, SearchService, SearchServiceConfig,
     SearchServiceError,
 };
+pub use stats::{StatsService, TopPeriod};
