@@ -17,6 +17,9 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "search",
         "search messages: words, \"phrase\", -word, from:@user, after:, before:",
     ),
+    ("stats", "group statistics (in private: your groups)"),
+    ("me", "your messages, rank, first and last seen"),
+    ("top", "most active members: /top 7d, /top 30d or /top all"),
 ];
 
 #[derive(Clone)]
@@ -175,6 +178,12 @@ impl Handlers {
                     return;
                 };
                 return self.search_command(msg, cmd.args).await;
+            }
+            "stats" | "me" | "top" => {
+                let Some(_slot) = self.reply_slot() else {
+                    return;
+                };
+                return self.stats_command(msg, &cmd.name, cmd.args).await;
             }
             "start" => self.start_text(msg).await,
             "help" => help_text(),

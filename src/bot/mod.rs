@@ -6,6 +6,8 @@ mod handlers;
 mod polling;
 mod search;
 mod search_render;
+mod stats;
+mod stats_text;
 mod webhook;
 
 pub use handlers::Handlers;
