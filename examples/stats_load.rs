@@ -197,7 +197,13 @@ fn main() {
             .map(|t| (t.rows, t.stored_bytes))
             .unwrap_or_default()
     };
-    for name in ["chat_daily", "chat_user_daily", "chat_hourly", "chat_kinds", "messages"] {
+    for name in [
+        "chat_daily",
+        "chat_user_daily",
+        "chat_hourly",
+        "chat_kinds",
+        "messages",
+    ] {
         let (rows, bytes) = size(name);
         println!(
             "  {name:<16} {rows:>9} rows {:>9.1} MiB",
