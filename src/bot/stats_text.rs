@@ -357,6 +357,58 @@ mod tests {
     }
 
     #[test]
+    fn names_are_escaped_clamped_and_replies_fit() {
+        use crate::domain::{ChatId, PosterRank, UserId};
+        use crate::service::stats::MemberChatReport;
+        let title = "<&>".repeat(100);
+        let chats: Vec<MemberChatReport> = (0..15)
+            .map(|i| MemberChatReport {
+                chat: ChatId(-i),
+                title: title.clone(),
+                messages: 1_000_000,
+                messages_30d: 12,
+                rank: Some(PosterRank {
+                    rank: 2,
+                    of: 40,
+                    messages: 1_000_000,
+                }),
+                first_seen: Timestamp(1_700_000_000),
+                last_seen: Timestamp(1_700_086_400),
+            })
+            .collect();
+        let text = member_report(
+            &MemberReport {
+                chats,
+                more: 3,
+                total_messages: 18_000_000,
+            },
+            false,
+        );
+        assert!(text.chars().count() <= MAX_REPLY_CHARS, "{}", text.len());
+        assert!(!text.contains("<&>"));
+        assert!(text.contains("<b>&lt;&amp;&gt;&lt;&amp;&gt;"));
+        assert!(text.contains("Messages: <b>1,000,000</b> (12 in 30 days)"));
+        assert!(text.contains("Rank: <b>#2</b> of 40 posters"));
+        assert!(text.contains("First seen: 2023-11-14, last seen: 2023-11-15"));
+        // Every line is balanced, so the cut never leaves an open tag.
+        for line in text.lines() {
+            assert_eq!(line.matches("<b>").count(), line.matches("</b>").count());
+        }
+        let top_text = top(&TopReport {
+            title: "گروه کتاب‌خوان‌ها".into(),
+            period: TopPeriod::Week,
+            top: vec![NamedCount {
+                user: UserId(1),
+                name: "مریم".into(),
+                messages: 1234,
+            }],
+            posters: 1,
+        });
+        assert!(top_text.contains("<b>گروه کتاب‌خوان‌ها</b>, last 7 days"));
+        assert!(top_text.contains("1. مریم — <b>1,234</b>"));
+    }
+
+    #[test]
     fn bad_period_is_escaped() {
         assert_eq!(
             bad_period("top", "<5d>"),
