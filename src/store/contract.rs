@@ -14,6 +14,7 @@
 //! tests and every backend can use it.
 #![doc(hidden)]
 
+mod broadcast_cases;
 pub mod fixtures;
 mod ingest_cases;
 mod lookup_cases;
@@ -21,6 +22,7 @@ mod read_cases;
 mod update_cases;
 mod view_cases;
 
+pub use broadcast_cases::*;
 pub use ingest_cases::*;
 pub use lookup_cases::*;
 pub use read_cases::*;
@@ -101,6 +103,18 @@ pub const CASES: &[(&str, Case)] = &[
     ),
     ("outbox_head_never_decreases", outbox_head_never_decreases),
     ("table_stats_match_counts", table_stats_match_counts),
+    (
+        "broadcast_jobs_and_transitions",
+        broadcast_jobs_and_transitions,
+    ),
+    (
+        "broadcast_claim_is_at_most_once",
+        broadcast_claim_is_at_most_once,
+    ),
+    (
+        "broadcast_recovery_marks_in_flight_uncertain",
+        broadcast_recovery_marks_in_flight_uncertain,
+    ),
 ];
 
 /// Run every case, each on a fresh store from `factory` (the `Box` keeps whatever the store
@@ -164,6 +178,9 @@ macro_rules! store_contract_tests {
             user_by_username_follows_renames,
             outbox_head_never_decreases,
             table_stats_match_counts,
+            broadcast_jobs_and_transitions,
+            broadcast_claim_is_at_most_once,
+            broadcast_recovery_marks_in_flight_uncertain,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

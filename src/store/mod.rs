@@ -12,6 +12,9 @@ pub mod redb;
 pub use error::{OpenError, StoreError};
 
 use crate::domain::{
+    BroadcastId, BroadcastJob, JobState, Millis, NewBroadcast, RecipientStatus,
+};
+use crate::domain::{
     BotIdentity, Chat, ChatId, Member, MessageId, OutboxEntry, QuarantinedUpdate, StoredMessage,
     Timestamp, UpdateId, User, UserId,
 };
@@ -20,7 +23,7 @@ use std::sync::Arc;
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The schema version this build writes. Older data is migrated on open; newer is refused.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// How far below the last committed update id an id still counts as a redelivery. Telegram
 /// only redelivers unconfirmed updates, which are always just above the confirmed offset, but it
@@ -146,6 +149,65 @@ pub trait QuarantineRepo {
     fn quarantined(&self, limit: usize) -> StoreResult<Vec<QuarantinedUpdate>>;
 }
 
+/// Broadcast jobs, their per-recipient status and the users who blocked the bot. Every write is
+/// one transaction with immediate durability: a status written here survives a crash.
+pub trait BroadcastRepo {
+    /// Create a job in state Queued (recipients are chosen when it starts).
+    fn create_broadcast(&self, new: &NewBroadcast, now: Millis) -> StoreResult<BroadcastJob>;
+    fn broadcast(&self, id: BroadcastId) -> StoreResult<Option<BroadcastJob>>;
+    /// Jobs, newest first, at most `limit`.
+    fn broadcasts(&self, limit: usize) -> StoreResult<Vec<BroadcastJob>>;
+    /// Move a job to `to` if its state is one of `from`; `Ok(Err(current))` when it is not (or
+    /// `None` in the outer option when there is no such job).
+    fn transition_broadcast(
+        &self,
+        id: BroadcastId,
+        from: &[JobState],
+        to: JobState,
+        now: Millis,
+    ) -> StoreResult<Option<Result<BroadcastJob, JobState>>>;
+    /// Snapshot the recipients of a Queued job and make it Running: users who blocked the bot
+    /// are left out (counted in `skipped_blocked`), the rest become Pending. Duplicates in
+    /// `users` count once. Refused (`Ok(Err(state))`) unless the job is Queued.
+    fn start_broadcast(
+        &self,
+        id: BroadcastId,
+        users: &[crate::domain::UserId],
+        now: Millis,
+    ) -> StoreResult<Option<Result<BroadcastJob, JobState>>>;
+    /// After a restart: every InFlight recipient of the job becomes Uncertain (it may have been
+    /// sent). Returns how many.
+    fn recover_broadcast(&self, id: BroadcastId) -> StoreResult<u64>;
+    /// Mark up to `limit` Pending recipients InFlight (durably) and return them, ascending.
+    fn claim_broadcast_batch(
+        &self,
+        id: BroadcastId,
+        limit: usize,
+    ) -> StoreResult<Vec<crate::domain::UserId>>;
+    /// Record what happened to InFlight recipients: a final status, or `Pending` again (a 429:
+    /// not delivered, so it can be retried). `Blocked` also adds the user to the blocked set.
+    /// Rows that are not InFlight are left alone.
+    fn record_broadcast_results(
+        &self,
+        id: BroadcastId,
+        results: &[(crate::domain::UserId, RecipientStatus)],
+        now: Millis,
+    ) -> StoreResult<BroadcastJob>;
+    /// Recipients in user id order after `after`, at most `limit`, optionally one status only
+    /// (compared by kind: any `Failed` matches `Failed`).
+    fn broadcast_recipients(
+        &self,
+        id: BroadcastId,
+        after: Option<crate::domain::UserId>,
+        status: Option<&RecipientStatus>,
+        limit: usize,
+    ) -> StoreResult<Vec<(crate::domain::UserId, RecipientStatus)>>;
+    /// Whether a send to this user ever answered 403 (blocked).
+    fn is_blocked(&self, user: crate::domain::UserId) -> StoreResult<bool>;
+    /// How many users are marked blocked.
+    fn blocked_count(&self) -> StoreResult<u64>;
+}
+
 /// Everything a backend provides. Services take `Arc<dyn Store>`.
 pub trait Store:
     IngestSink
@@ -155,6 +217,7 @@ pub trait Store:
     + MessageRepo
     + OutboxRepo
     + QuarantineRepo
+    + BroadcastRepo
     + Send
     + Sync
 {

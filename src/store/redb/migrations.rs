@@ -9,12 +9,13 @@
 //!
 //! - v1: every table of the first release.
 //! - v2: `users_by_username` (lowercased username -> user id), backfilled from `users`.
+//! - v3: (broadcasts) `broadcast_jobs`, `broadcast_recipients`, `broadcast_pending`, `blocked_users`.
 
 use super::codec;
 use super::errors::store_err;
 use super::meta;
 use super::tables::{
-    CHATS, MEMBER_CHATS, MEMBERS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, META, QUARANTINE,
+    BLOCKED_USERS, BROADCAST_JOBS, BROADCAST_PENDING, BROADCAST_RECIPIENTS, CHATS, MEMBER_CHATS, MEMBERS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, META, QUARANTINE,
     SEARCH_OUTBOX, USERS, USERS_BY_ACTIVITY, USERS_BY_USERNAME,
 };
 use crate::domain::{UserId, normalize_username};
@@ -25,7 +26,7 @@ use std::collections::BTreeMap;
 type Migration = fn(&WriteTransaction) -> StoreResult<()>;
 
 /// `MIGRATIONS[n]` migrates schema `n` to `n + 1`.
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v0_to_v1, v1_to_v2];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v0_to_v1, v1_to_v2, v2_to_v3];
 
 /// v0 -> v1: create every table.
 fn v0_to_v1(txn: &WriteTransaction) -> StoreResult<()> {
@@ -70,6 +71,15 @@ fn v1_to_v2(txn: &WriteTransaction) -> StoreResult<()> {
         index.insert(name.as_str(), *id).map_err(store_err)?;
     }
     tracing::info!(usernames = best.len(), "username index backfilled");
+    Ok(())
+}
+
+/// v2 -> v3: the broadcast tables.
+fn v2_to_v3(txn: &WriteTransaction) -> StoreResult<()> {
+    txn.open_table(BROADCAST_JOBS).map_err(store_err)?;
+    txn.open_table(BROADCAST_RECIPIENTS).map_err(store_err)?;
+    txn.open_table(BROADCAST_PENDING).map_err(store_err)?;
+    txn.open_table(BLOCKED_USERS).map_err(store_err)?;
     Ok(())
 }
 

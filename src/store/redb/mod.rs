@@ -10,6 +10,8 @@
 //! fails until it is closed and reopened. [`RedbStore`] therefore remembers a failure and reopens
 //! the file on the next call, so ingest resumes by itself once space is freed.
 
+mod broadcast;
+mod broadcast_codec;
 mod codec;
 mod errors;
 mod ingest;

@@ -45,3 +45,16 @@ pub(crate) mod meta_key {
     pub(crate) const BOT_IDENTITY: &str = "bot_identity";
     pub(crate) const NEXT_OUTBOX_SEQ: &str = "next_outbox_seq";
 }
+
+/// `job_id -> BroadcastJob` (schema v3).
+pub(crate) const BROADCAST_JOBS: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("broadcast_jobs");
+/// `(job_id, user_id) -> RecipientStatus` (schema v3): one row per recipient of a job.
+pub(crate) const BROADCAST_RECIPIENTS: TableDefinition<(u64, u64), &[u8]> =
+    TableDefinition::new("broadcast_recipients");
+/// Index `(job_id, user_id)` of the Pending recipients (schema v3): the next batch is a range
+/// scan.
+pub(crate) const BROADCAST_PENDING: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("broadcast_pending");
+/// `user_id -> millis` (schema v3): users whose send answered 403 (blocked the bot), and when.
+pub(crate) const BLOCKED_USERS: TableDefinition<u64, i64> = TableDefinition::new("blocked_users");
