@@ -2,6 +2,9 @@
 //! through its traits (`SharedStore`) and return plain domain results that the bot and the
 //! dashboard render.
 
+pub mod broadcast;
+pub mod html;
+pub mod pacer;
 mod rate_limit;
 pub mod search;
 
