@@ -440,3 +440,7 @@ async fn sleep_or_stop(d: Duration, stop: &CancellationToken) -> bool {
         _ = tokio::time::sleep(d) => false,
     }
 }
+
+#[cfg(test)]
+#[path = "broadcast_tests.rs"]
+mod tests;

@@ -360,8 +360,11 @@ mod tests {
     #[test]
     fn preview_never_echoes_markup() {
         // Quotes and angle brackets in attribute values and text come out escaped.
-        let c = check("<a href='https://e.org/\"><script>'>&lt;img src=x&gt;</a>").unwrap();
-        assert!(!c.preview.contains("<script>") && !c.preview.contains("<img"));
+        let c = check("<a href='https://e.org/\"x'>&lt;img src=x&gt;</a>").unwrap();
+        assert!(c.preview.contains("href=\"https://e.org/&quot;x\""), "{}", c.preview);
+        assert!(!c.preview.contains("<img"));
+        // A '>' inside a quoted attribute ends the tag early: refused, not passed through.
+        assert!(check("<a href='https://e.org/\"><script>'>x</a>").is_err());
         // Random input never panics, and every accepted preview has only allowed tags.
         let alphabet = ["<", ">", "&", "b", "/", "a", " ", "href=", "\"", "amp;", "é", "\n"];
         let mut seed = 7u64;
