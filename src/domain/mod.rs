@@ -4,6 +4,7 @@
 mod broadcast;
 mod ids;
 mod records;
+mod settings;
 mod update;
 
 pub use broadcast::{
@@ -15,6 +16,7 @@ pub use records::{
     BotIdentity, Chat, ChatKind, Member, MemberStatus, MessageKind, OutboxEntry, OutboxOp,
     QuarantinedUpdate, StoredMessage, User, normalize_username,
 };
+pub use settings::{LanguagePref, UserSettings};
 pub use update::{
     ChatProfile, IncomingMessage, IncomingUpdate, MAX_STORED_TEXT_BYTES, UpdateContent,
     UserProfile, clamp_text,

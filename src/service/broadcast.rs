@@ -24,8 +24,8 @@
 
 use super::pacer::{Pacer, PacerLimits};
 use crate::domain::{
-    Audience, BroadcastId, BroadcastJob, ChatKind, JobState, MemberStatus, RecipientStatus,
-    UserId, now_millis,
+    Audience, BroadcastId, BroadcastJob, ChatKind, JobState, MemberStatus, RecipientStatus, UserId,
+    now_millis,
 };
 use crate::store::{SharedStore, StoreError};
 use std::collections::BTreeSet;
@@ -91,12 +91,12 @@ impl Default for BroadcastSettings {
 
 /// The recipients of an audience: users with a private chat with the bot (the bot may only
 /// write to users who wrote to it first; the store knows them by their private chat, whose id is
-/// the user id), filtered by the audience. `allows` says whether a user takes announcements.
+/// the user id), filtered by the audience. Announcements skip users who turned them off in
+/// `/settings` (the default is on).
 pub fn resolve_audience(
     store: &SharedStore,
     audience: &Audience,
     now_secs: i64,
-    allows: &dyn Fn(UserId) -> Result<bool, StoreError>,
 ) -> Result<Vec<UserId>, StoreError> {
     let private: BTreeSet<u64> = store
         .chats()?
@@ -107,11 +107,8 @@ pub fn resolve_audience(
     let mut out = Vec::new();
     match audience {
         Audience::Announcements => {
-            for id in private {
-                if allows(UserId(id))? {
-                    out.push(UserId(id));
-                }
-            }
+            let off: BTreeSet<UserId> = store.users_without_announcements()?.into_iter().collect();
+            out.extend(private.into_iter().map(UserId).filter(|u| !off.contains(u)));
         }
         Audience::ActiveWithin { days } => {
             let cutoff = now_secs - i64::from(*days) * 86_400;
@@ -137,15 +134,11 @@ pub fn resolve_audience(
     Ok(out)
 }
 
-/// Decides whether a user takes announcements (the settings service; everyone by default).
-pub type AllowsFn = Arc<dyn Fn(&SharedStore, UserId) -> Result<bool, StoreError> + Send + Sync>;
-
 /// The job runner: a task on the app's tracker (see [`BroadcastRunner::run`]).
 pub struct BroadcastRunner {
     store: SharedStore,
     transport: Arc<dyn BroadcastTransport>,
     settings: BroadcastSettings,
-    allows: AllowsFn,
 }
 
 /// What a runner stopped for.
@@ -166,14 +159,7 @@ impl BroadcastRunner {
             store,
             transport,
             settings,
-            allows: Arc::new(|_, _| Ok(true)),
         }
-    }
-
-    /// Who takes announcements (default: everyone).
-    pub fn with_allows(mut self, allows: AllowsFn) -> BroadcastRunner {
-        self.allows = allows;
-        self
     }
 
     async fn blocking<T: Send + 'static>(
@@ -253,7 +239,6 @@ impl BroadcastRunner {
 
     /// The oldest Running job, else the oldest Queued one, started now.
     async fn next_job(&self) -> Result<Option<BroadcastJob>, StoreError> {
-        let allows = self.allows.clone();
         self.blocking(move |s| {
             let jobs = s.broadcasts(usize::MAX)?;
             if let Some(j) = jobs.iter().rev().find(|j| j.state == JobState::Running) {
@@ -262,9 +247,7 @@ impl BroadcastRunner {
             let Some(queued) = jobs.iter().rev().find(|j| j.state == JobState::Queued) else {
                 return Ok(None);
             };
-            let users = resolve_audience(&s, &queued.audience, now_millis() / 1000, &|u| {
-                allows(&s, u)
-            })?;
+            let users = resolve_audience(&s, &queued.audience, now_millis() / 1000)?;
             match s.start_broadcast(queued.id, &users, now_millis())? {
                 Some(Ok(job)) => {
                     tracing::info!(job = %job.id, recipients = job.counts.pending, skipped_blocked = job.counts.skipped_blocked, "broadcast started");
@@ -278,7 +261,11 @@ impl BroadcastRunner {
     }
 
     /// Send a Running job until it is done, leaves Running, or shutdown.
-    async fn drive(&self, id: BroadcastId, shutdown: &CancellationToken) -> Result<Stop, StoreError> {
+    async fn drive(
+        &self,
+        id: BroadcastId,
+        shutdown: &CancellationToken,
+    ) -> Result<Stop, StoreError> {
         let mut pacer = Pacer::new(self.settings.pacer);
         let html: Arc<str> = match self.blocking(move |s| s.broadcast(id)).await? {
             Some(job) => Arc::from(job.html.as_str()),
@@ -318,16 +305,19 @@ impl BroadcastRunner {
             if claimed.is_empty() {
                 if job.counts.in_flight == 0 {
                     self.blocking(move |s| {
-                        s.transition_broadcast(id, &[JobState::Running], JobState::Done, now_millis())
+                        s.transition_broadcast(
+                            id,
+                            &[JobState::Running],
+                            JobState::Done,
+                            now_millis(),
+                        )
                     })
                     .await?;
                     tracing::info!(job = %id, sent = job.counts.sent, failed = job.counts.failed, blocked = job.counts.blocked, uncertain = job.counts.uncertain, "broadcast done");
                 }
                 return Ok(Stop::Job);
             }
-            let (sent, stopped) = self
-                .send_batch(&mut pacer, &html, &claimed, shutdown)
-                .await;
+            let (sent, stopped) = self.send_batch(&mut pacer, &html, &claimed, shutdown).await;
             results = sent;
             if stopped {
                 let done = std::mem::take(&mut results);
@@ -351,7 +341,10 @@ impl BroadcastRunner {
         if users.is_empty() {
             return Ok(());
         }
-        let back: Vec<_> = users.into_iter().map(|u| (u, RecipientStatus::Pending)).collect();
+        let back: Vec<_> = users
+            .into_iter()
+            .map(|u| (u, RecipientStatus::Pending))
+            .collect();
         self.blocking(move |s| s.record_broadcast_results(id, &back, now_millis()))
             .await?;
         Ok(())
@@ -419,7 +412,11 @@ impl BroadcastRunner {
             Err(SendFailure::Blocked) => RecipientStatus::Blocked,
             Err(SendFailure::Other(reason)) => RecipientStatus::Failed(reason),
             Err(SendFailure::Unknown(reason)) => {
-                tracing::warn!(user = user.0, reason, "broadcast send lost its answer; uncertain");
+                tracing::warn!(
+                    user = user.0,
+                    reason,
+                    "broadcast send lost its answer; uncertain"
+                );
                 RecipientStatus::Uncertain
             }
         };

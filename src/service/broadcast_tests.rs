@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// Private chats for users 1..=n (all active now), and a group with users 1..=3.
 fn store_with_users(n: u64) -> (SharedStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store: SharedStore = Arc::new(RedbStore::open(dir.path(), &RedbOptions::default()).unwrap());
+    let store: SharedStore =
+        Arc::new(RedbStore::open(dir.path(), &RedbOptions::default()).unwrap());
     let now = now_millis() / 1000 - crate::store::contract::fixtures::T0;
     let mut updates = Vec::new();
     let mut seq = 1;
@@ -29,11 +30,17 @@ fn store_with_users(n: u64) -> (SharedStore, tempfile::TempDir) {
     }
     let g = group(-50, "g");
     for id in 1..=3 {
-        updates.push(new_message(seq, text(&g, Some(&person(id, "u")), seq as i32, now, "hi")));
+        updates.push(new_message(
+            seq,
+            text(&g, Some(&person(id, "u")), seq as i32, now, "hi"),
+        ));
         seq += 1;
     }
     // A group member who never wrote to the bot in private: never a recipient.
-    updates.push(new_message(seq, text(&g, Some(&person(999, "x")), seq as i32, now, "hi")));
+    updates.push(new_message(
+        seq,
+        text(&g, Some(&person(999, "x")), seq as i32, now, "hi"),
+    ));
     store.ingest(&updates).unwrap();
     (store, dir)
 }
@@ -120,24 +127,49 @@ async fn every_recipient_once_with_429s_403s_and_failures() {
         throttle_every: 9,
         ..Fake::default()
     });
+    // User 40 turned announcements off.
+    store
+        .set_user_settings(
+            UserId(40),
+            &crate::domain::UserSettings {
+                announcements: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
     let stop = CancellationToken::new();
     let runner = BroadcastRunner::new(store.clone(), fake.clone(), fast());
     let task = tokio::spawn(runner.run(stop.clone()));
     let id = create(&store, Audience::Announcements);
     let job = wait_for(&store, id, JobState::Done).await;
-    assert_eq!(job.counts.total(), 100);
+    assert_eq!(job.counts.total(), 99);
     assert_eq!(
-        (job.counts.sent, job.counts.blocked, job.counts.failed, job.counts.uncertain),
-        (97, 2, 1, 0)
+        (
+            job.counts.sent,
+            job.counts.blocked,
+            job.counts.failed,
+            job.counts.uncertain
+        ),
+        (96, 2, 1, 0)
     );
     let delivered = fake.delivered.lock().unwrap().clone();
-    assert_eq!(delivered.len(), 97);
-    assert!(delivered.values().all(|n| *n == 1), "a second copy was sent");
+    assert_eq!(delivered.len(), 96);
+    assert!(!delivered.contains_key(&40));
+    assert!(
+        delivered.values().all(|n| *n == 1),
+        "a second copy was sent"
+    );
     assert!(store.is_blocked(UserId(10)).unwrap());
     let failed = store
         .broadcast_recipients(id, None, Some(&RecipientStatus::Failed(String::new())), 10)
         .unwrap();
-    assert_eq!(failed, vec![(UserId(30), RecipientStatus::Failed("400: chat not found".into()))]);
+    assert_eq!(
+        failed,
+        vec![(
+            UserId(30),
+            RecipientStatus::Failed("400: chat not found".into())
+        )]
+    );
 
     // The next job skips the blocked users, and only private-chat members of the group count.
     let next = create(&store, Audience::MembersOf { chat: ChatId(-50) });
@@ -165,7 +197,9 @@ async fn pause_resume_cancel_and_crash_recovery() {
         ..fast()
     };
     let stop = CancellationToken::new();
-    let task = tokio::spawn(BroadcastRunner::new(store.clone(), fake.clone(), slow.clone()).run(stop.clone()));
+    let task = tokio::spawn(
+        BroadcastRunner::new(store.clone(), fake.clone(), slow.clone()).run(stop.clone()),
+    );
     let id = create(&store, Audience::Announcements);
     wait_for(&store, id, JobState::Running).await;
     tokio::time::sleep(Duration::from_millis(60)).await;
@@ -176,7 +210,10 @@ async fn pause_resume_cancel_and_crash_recovery() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let paused = store.broadcast(id).unwrap().unwrap();
-    assert_eq!(paused.counts.in_flight, 0, "a paused job has nothing in flight");
+    assert_eq!(
+        paused.counts.in_flight, 0,
+        "a paused job has nothing in flight"
+    );
     let sent_while_paused = fake.attempts.load(Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(fake.attempts.load(Ordering::SeqCst), sent_while_paused);
@@ -197,7 +234,8 @@ async fn pause_resume_cancel_and_crash_recovery() {
     let lost = store.claim_broadcast_batch(id, 5).unwrap();
     assert_eq!(lost.len(), 5);
     let stop = CancellationToken::new();
-    let task = tokio::spawn(BroadcastRunner::new(store.clone(), fake.clone(), slow).run(stop.clone()));
+    let task =
+        tokio::spawn(BroadcastRunner::new(store.clone(), fake.clone(), slow).run(stop.clone()));
     let done = wait_for(&store, id, JobState::Done).await;
     assert_eq!((done.counts.uncertain, done.counts.sent), (5, 295));
     let delivered = fake.delivered.lock().unwrap().clone();
@@ -210,10 +248,21 @@ async fn pause_resume_cancel_and_crash_recovery() {
         .transition_broadcast(id, &[JobState::Done], JobState::Done, now_millis())
         .unwrap();
     let other = store
-        .create_broadcast(&NewBroadcast { html: "<b>news</b>".into(), audience: Audience::Announcements }, now_millis())
+        .create_broadcast(
+            &NewBroadcast {
+                html: "<b>news</b>".into(),
+                audience: Audience::Announcements,
+            },
+            now_millis(),
+        )
         .unwrap();
     store
-        .transition_broadcast(other.id, &[JobState::Queued], JobState::Cancelled, now_millis())
+        .transition_broadcast(
+            other.id,
+            &[JobState::Queued],
+            JobState::Cancelled,
+            now_millis(),
+        )
         .unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(fake.attempts.load(Ordering::SeqCst), before);

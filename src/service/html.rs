@@ -18,7 +18,9 @@ pub enum HtmlError {
     Empty,
     #[error("the message is too long: {0} characters of text, Telegram allows 4096")]
     TooLong(usize),
-    #[error("<{tag}> at character {at} is not allowed (allowed: b, strong, i, em, u, ins, s, strike, del, span class=\"tg-spoiler\", tg-spoiler, a href, code, pre, blockquote)")]
+    #[error(
+        "<{tag}> at character {at} is not allowed (allowed: b, strong, i, em, u, ins, s, strike, del, span class=\"tg-spoiler\", tg-spoiler, a href, code, pre, blockquote)"
+    )]
     TagNotAllowed { tag: String, at: usize },
     #[error("<{tag}> at character {at}: {problem}")]
     BadAttribute {
@@ -42,12 +44,24 @@ pub enum HtmlError {
         at: usize,
         entity: &'static str,
     },
-    #[error("unknown entity '&{name};' at character {at} (use &lt; &gt; &amp; &quot; or &#number;)")]
+    #[error(
+        "unknown entity '&{name};' at character {at} (use &lt; &gt; &amp; &quot; or &#number;)"
+    )]
     BadEntity { name: String, at: usize },
 }
 
 const SIMPLE: [&str; 11] = [
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "tg-spoiler", "blockquote",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "tg-spoiler",
+    "blockquote",
 ];
 
 /// A validated text: the preview (safe HTML for the dashboard) and the visible length.
@@ -241,7 +255,9 @@ pub fn check(html: &str) -> Result<Checked, HtmlError> {
                         {
                             "<code>".to_string()
                         }
-                        _ => return Err(bad("only class=\"language-...\" inside <pre> is allowed")),
+                        _ => {
+                            return Err(bad("only class=\"language-...\" inside <pre> is allowed"));
+                        }
                     },
                     "pre" => {
                         if !attrs.is_empty() {
@@ -337,7 +353,10 @@ mod tests {
     #[test]
     fn errors_name_the_problem() {
         let cases: &[(&str, &str)] = &[
-            ("<script>alert(1)</script>", "<script> at character 1 is not allowed"),
+            (
+                "<script>alert(1)</script>",
+                "<script> at character 1 is not allowed",
+            ),
             ("<b>x", "<b> is never closed"),
             ("<b>x</i>", "</i> at character 5 closes nothing"),
             ("a & b", "'&' at character 3 must be written as &amp;"),
@@ -354,30 +373,48 @@ mod tests {
             let err = check(input).unwrap_err().to_string();
             assert!(err.contains(want), "{input}: {err}");
         }
-        assert!(matches!(check(&"x".repeat(4097)), Err(HtmlError::TooLong(4097))));
+        assert!(matches!(
+            check(&"x".repeat(4097)),
+            Err(HtmlError::TooLong(4097))
+        ));
     }
 
     #[test]
     fn preview_never_echoes_markup() {
         // Quotes and angle brackets in attribute values and text come out escaped.
         let c = check("<a href='https://e.org/\"x'>&lt;img src=x&gt;</a>").unwrap();
-        assert!(c.preview.contains("href=\"https://e.org/&quot;x\""), "{}", c.preview);
+        assert!(
+            c.preview.contains("href=\"https://e.org/&quot;x\""),
+            "{}",
+            c.preview
+        );
         assert!(!c.preview.contains("<img"));
         // A '>' inside a quoted attribute ends the tag early: refused, not passed through.
         assert!(check("<a href='https://e.org/\"><script>'>x</a>").is_err());
         // Random input never panics, and every accepted preview has only allowed tags.
-        let alphabet = ["<", ">", "&", "b", "/", "a", " ", "href=", "\"", "amp;", "é", "\n"];
+        let alphabet = [
+            "<", ">", "&", "b", "/", "a", " ", "href=", "\"", "amp;", "é", "\n",
+        ];
         let mut seed = 7u64;
         for _ in 0..2_000 {
             let mut s = String::new();
             for _ in 0..12 {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 s.push_str(alphabet[(seed >> 33) as usize % alphabet.len()]);
             }
             if let Ok(c) = check(&s) {
                 for tag in c.preview.split('<').skip(1) {
-                    let name: String = tag.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '/').collect();
-                    assert!(["b", "/b", "br", "a", "/a"].contains(&name.as_str()), "{s} -> {}", c.preview);
+                    let name: String = tag
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '/')
+                        .collect();
+                    assert!(
+                        ["b", "/b", "br", "a", "/a"].contains(&name.as_str()),
+                        "{s} -> {}",
+                        c.preview
+                    );
                 }
             }
         }

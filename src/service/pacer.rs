@@ -147,14 +147,22 @@ mod tests {
 
     #[test]
     fn never_more_than_the_cap_and_close_to_it() {
-        for stall in [Duration::ZERO, Duration::from_millis(15), Duration::from_millis(60)] {
+        for stall in [
+            Duration::ZERO,
+            Duration::from_millis(15),
+            Duration::from_millis(60),
+        ] {
             let times = simulate(2_000, stall);
             assert!(max_in_any_window(&times, Duration::from_secs(1)) <= 29);
             let span = (*times.last().unwrap() - times[0]).as_secs_f64();
             let rate = (times.len() - 1) as f64 / span;
             assert!(rate > 28.5 && rate <= 29.01, "stall {stall:?}: rate {rate}");
             // Consecutive sends are never closer than half the interval.
-            assert!(times.windows(2).all(|w| w[1] - w[0] >= Duration::from_millis(17)));
+            assert!(
+                times
+                    .windows(2)
+                    .all(|w| w[1] - w[0] >= Duration::from_millis(17))
+            );
         }
     }
 

@@ -2,9 +2,7 @@
 //! recovery, results and the blocked set.
 
 use super::must;
-use crate::domain::{
-    Audience, BroadcastId, JobState, NewBroadcast, RecipientStatus, UserId,
-};
+use crate::domain::{Audience, BroadcastId, JobState, NewBroadcast, RecipientStatus, UserId};
 use crate::store::Store;
 
 fn new_job(store: &dyn Store, html: &str) -> crate::domain::BroadcastJob {
@@ -117,8 +115,14 @@ pub fn broadcast_claim_is_at_most_once(store: &dyn Store) {
     assert!(must(store.is_blocked(UserId(7)), "is_blocked"));
     assert!(!must(store.is_blocked(UserId(3)), "is_blocked"));
     assert_eq!(must(store.blocked_count(), "blocked_count"), 1);
-    assert_eq!(must(store.claim_broadcast_batch(job.id, 10), "claim"), users(&[5]));
-    let all = must(store.broadcast_recipients(job.id, None, None, 100), "recipients");
+    assert_eq!(
+        must(store.claim_broadcast_batch(job.id, 10), "claim"),
+        users(&[5])
+    );
+    let all = must(
+        store.broadcast_recipients(job.id, None, None, 100),
+        "recipients",
+    );
     assert_eq!(
         all,
         vec![
@@ -129,23 +133,37 @@ pub fn broadcast_claim_is_at_most_once(store: &dyn Store) {
         ]
     );
     let failed = must(
-        store.broadcast_recipients(job.id, None, Some(&RecipientStatus::Failed(String::new())), 100),
+        store.broadcast_recipients(
+            job.id,
+            None,
+            Some(&RecipientStatus::Failed(String::new())),
+            100,
+        ),
         "recipients",
     );
     assert_eq!(failed.len(), 1);
-    let page = must(store.broadcast_recipients(job.id, Some(UserId(5)), None, 1), "recipients");
+    let page = must(
+        store.broadcast_recipients(job.id, Some(UserId(5)), None, 1),
+        "recipients",
+    );
     assert_eq!(page, vec![(UserId(7), RecipientStatus::Blocked)]);
     // A later job skips the blocked user.
     let next = new_job(store, "again");
-    let next = must(store.start_broadcast(next.id, &users(&[7, 8]), 4_000), "start")
-        .unwrap()
-        .unwrap();
+    let next = must(
+        store.start_broadcast(next.id, &users(&[7, 8]), 4_000),
+        "start",
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!((next.counts.pending, next.counts.skipped_blocked), (1, 1));
 }
 
 pub fn broadcast_recovery_marks_in_flight_uncertain(store: &dyn Store) {
     let job = new_job(store, "hi");
-    must(store.start_broadcast(job.id, &users(&[1, 2, 3, 4]), 0), "start");
+    must(
+        store.start_broadcast(job.id, &users(&[1, 2, 3, 4]), 0),
+        "start",
+    );
     must(store.claim_broadcast_batch(job.id, 3), "claim");
     must(
         store.record_broadcast_results(job.id, &[(UserId(1), RecipientStatus::Sent)], 10),
@@ -156,15 +174,26 @@ pub fn broadcast_recovery_marks_in_flight_uncertain(store: &dyn Store) {
     assert_eq!(must(store.recover_broadcast(job.id), "recover"), 0);
     let j = must(store.broadcast(job.id), "broadcast").unwrap();
     assert_eq!(
-        (j.counts.sent, j.counts.uncertain, j.counts.pending, j.counts.in_flight),
+        (
+            j.counts.sent,
+            j.counts.uncertain,
+            j.counts.pending,
+            j.counts.in_flight
+        ),
         (1, 2, 1, 0)
     );
     // Uncertain recipients are never claimed again.
-    assert_eq!(must(store.claim_broadcast_batch(job.id, 10), "claim"), users(&[4]));
+    assert_eq!(
+        must(store.claim_broadcast_batch(job.id, 10), "claim"),
+        users(&[4])
+    );
     assert!(must(store.claim_broadcast_batch(job.id, 10), "claim").is_empty());
     let uncertain = must(
         store.broadcast_recipients(job.id, None, Some(&RecipientStatus::Uncertain), 10),
         "recipients",
     );
-    assert_eq!(uncertain.iter().map(|r| r.0).collect::<Vec<_>>(), users(&[2, 3]));
+    assert_eq!(
+        uncertain.iter().map(|r| r.0).collect::<Vec<_>>(),
+        users(&[2, 3])
+    );
 }

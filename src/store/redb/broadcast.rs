@@ -31,7 +31,10 @@ impl RedbStore {
     }
 }
 
-fn load_job(jobs: &impl ReadableTable<u64, &'static [u8]>, id: BroadcastId) -> StoreResult<Option<BroadcastJob>> {
+fn load_job(
+    jobs: &impl ReadableTable<u64, &'static [u8]>,
+    id: BroadcastId,
+) -> StoreResult<Option<BroadcastJob>> {
     match jobs.get(id.0).map_err(store_err)? {
         Some(v) => Ok(Some(decode_job(id.0, v.value())?)),
         None => Ok(None),

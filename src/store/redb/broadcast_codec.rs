@@ -93,7 +93,15 @@ pub(crate) fn decode_job(id: u64, bytes: &[u8]) -> StoreResult<BroadcastJob> {
         n => return Err(bad_enum(JOBS, "audience kind", n)),
     };
     let state = state_from_u8(r.state).ok_or_else(|| bad_enum(JOBS, "job state", r.state))?;
-    let [pending, in_flight, sent, failed, blocked, uncertain, skipped_blocked] = r.counts;
+    let [
+        pending,
+        in_flight,
+        sent,
+        failed,
+        blocked,
+        uncertain,
+        skipped_blocked,
+    ] = r.counts;
     Ok(BroadcastJob {
         id: BroadcastId(id),
         html: r.html,
@@ -186,6 +194,9 @@ mod tests {
         }
         let mut bad = bytes.clone();
         bad.truncate(bytes.len() - 2);
-        assert!(matches!(decode_job(3, &bad), Err(StoreError::Corrupt { .. })));
+        assert!(matches!(
+            decode_job(3, &bad),
+            Err(StoreError::Corrupt { .. })
+        ));
     }
 }

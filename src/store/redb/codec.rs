@@ -16,7 +16,11 @@ use serde::{Deserialize, Serialize};
 
 pub(super) const V1: u8 = 1;
 
-pub(super) fn encode<T: Serialize>(table: &'static str, version: u8, record: &T) -> StoreResult<Vec<u8>> {
+pub(super) fn encode<T: Serialize>(
+    table: &'static str,
+    version: u8,
+    record: &T,
+) -> StoreResult<Vec<u8>> {
     postcard::to_extend(record, vec![version]).map_err(|e| StoreError::Corrupt {
         table,
         detail: format!("cannot encode record: {e}"),

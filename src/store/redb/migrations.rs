@@ -9,15 +9,20 @@
 //!
 //! - v1: every table of the first release.
 //! - v2: `users_by_username` (lowercased username -> user id), backfilled from `users`.
-//! - v3: (broadcasts) `broadcast_jobs`, `broadcast_recipients`, `broadcast_pending`, `blocked_users`.
+//! - v3: `kv` + `kv_expiry` (key-value table with expiry), `user_settings` +
+//!   `users_no_announcements`; new tables of this release are created here, empty.
+//! - v3 (broadcasts): `broadcast_jobs`, `broadcast_recipients`, `broadcast_pending`,
+//!   `blocked_users`.
 
 use super::codec;
 use super::errors::store_err;
 use super::meta;
 use super::tables::{
-    BLOCKED_USERS, BROADCAST_JOBS, BROADCAST_PENDING, BROADCAST_RECIPIENTS, CHATS, MEMBER_CHATS, MEMBERS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, META, QUARANTINE,
-    SEARCH_OUTBOX, USERS, USERS_BY_ACTIVITY, USERS_BY_USERNAME,
+    BLOCKED_USERS, BROADCAST_JOBS, BROADCAST_PENDING, BROADCAST_RECIPIENTS, CHATS, MEMBER_CHATS,
+    MEMBERS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, META, QUARANTINE, SEARCH_OUTBOX, USERS,
+    USERS_BY_ACTIVITY, USERS_BY_USERNAME,
 };
+use super::tables::{KV, KV_EXPIRY, USER_SETTINGS, USERS_NO_ANNOUNCEMENTS};
 use crate::domain::{UserId, normalize_username};
 use crate::store::{OpenError, SCHEMA_VERSION, StoreError, StoreResult};
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableError, WriteTransaction};
@@ -74,8 +79,12 @@ fn v1_to_v2(txn: &WriteTransaction) -> StoreResult<()> {
     Ok(())
 }
 
-/// v2 -> v3: the broadcast tables.
+/// v2 -> v3: new tables, all starting empty.
 fn v2_to_v3(txn: &WriteTransaction) -> StoreResult<()> {
+    txn.open_table(KV).map_err(store_err)?;
+    txn.open_table(KV_EXPIRY).map_err(store_err)?;
+    txn.open_table(USER_SETTINGS).map_err(store_err)?;
+    txn.open_table(USERS_NO_ANNOUNCEMENTS).map_err(store_err)?;
     txn.open_table(BROADCAST_JOBS).map_err(store_err)?;
     txn.open_table(BROADCAST_RECIPIENTS).map_err(store_err)?;
     txn.open_table(BROADCAST_PENDING).map_err(store_err)?;
