@@ -241,6 +241,16 @@ async fn run_bot(
     let start_after = blocking(move || read_store.last_update_id()).await??;
 
     let tracker = TaskTracker::new();
+    // Broadcasts: one job at a time, resumed after a restart; stops with the handlers.
+    let transport = Arc::new(bot::TelegramBroadcast::new(tg.bot.clone()));
+    tracker.spawn(
+        crate::service::broadcast::BroadcastRunner::new(
+            store.clone(),
+            transport,
+            crate::service::broadcast::BroadcastSettings::default(),
+        )
+        .run(shutdown.clone()),
+    );
     let handlers = Handlers::with_registry(
         tg.bot.clone(),
         tg.identity.username.clone(),

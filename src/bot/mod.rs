@@ -1,6 +1,7 @@
 //! Everything that speaks the Bot API: the client setup, the polling loop that feeds ingest,
 //! the translation of updates into domain records, and the command handlers.
 
+mod broadcast;
 pub mod convert;
 mod handlers;
 mod polling;
@@ -8,6 +9,7 @@ mod search;
 mod search_render;
 mod webhook;
 
+pub use broadcast::{TelegramBroadcast, classify as classify_send_error};
 pub use handlers::Handlers;
 pub use polling::{PollError, PollingConfig, run_polling};
 pub use webhook::{COMMIT_PATIENCE, WebhookIntake, set_webhook};
