@@ -81,6 +81,7 @@ fn concrete(path: &str, user: u64, chat: i64) -> String {
         .replace("{file}", "app.css")
         .replace("/users/ID", &format!("/users/{user}"))
         .replace("/chats/ID", &format!("/chats/{chat}"))
+        .replace("/broadcasts/ID", "/broadcasts/1")
 }
 
 async fn sample_ids(dash: &Dash) -> (u64, i64) {
@@ -106,6 +107,16 @@ async fn every_route_with_and_without_a_session() {
     let dash = Dash::start(100).await;
     let c = client();
     let (user, chat) = sample_ids(&dash).await;
+    let store = dash.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let new = tgbox::domain::NewBroadcast {
+            html: "<b>hello</b>".into(),
+            audience: tgbox::domain::Audience::Announcements,
+        };
+        store.create_broadcast(&new, 0).unwrap()
+    })
+    .await
+    .unwrap();
     let routes = route_table();
     assert!(routes.len() >= 12);
     let session = login(&c, &dash.url).await;
@@ -168,6 +179,8 @@ async fn every_route_with_and_without_a_session() {
                     }
                     "/users" | "/chats" => assert!(body.contains("<tr><td"), "{path} empty"),
                     "/logs" => assert!(body.contains("log-table")),
+                    "/broadcasts" => assert!(body.contains("broadcast-history")),
+                    "/broadcasts/1" => assert!(body.contains("<b>hello</b>")),
                     "/api/metrics" => {
                         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
                         assert!(v["operations"][0]["ok"].as_u64().unwrap() > 0, "{v}");
@@ -189,7 +202,14 @@ async fn every_route_with_and_without_a_session() {
         }
     }
     // Unknown pages and ids.
-    for p in ["/nope", "/users/abc", "/users/1", "/chats/1"] {
+    for p in [
+        "/nope",
+        "/users/abc",
+        "/users/1",
+        "/chats/1",
+        "/broadcasts/99",
+        "/broadcasts/x",
+    ] {
         let res = c
             .get(format!("{}{p}", dash.url))
             .header("cookie", &session)
@@ -442,5 +462,117 @@ async fn setup_link_sets_the_first_password_once() {
         .unwrap();
     assert_eq!(again.status(), StatusCode::FORBIDDEN, "the link works once");
     stop.cancel();
+    dash.stop().await;
+}
+
+/// The broadcast form: CSRF, a clear error for bad HTML (input kept, escaped), a safe preview,
+/// start -> the job page, and pause/cancel through its buttons.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcast_form_preview_start_and_controls() {
+    let dash = Dash::start(50).await;
+    let c = client();
+    let session = login(&c, &dash.url).await;
+    let url = &dash.url;
+    let page = c
+        .get(format!("{url}/broadcasts"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = field(&page, "csrf");
+    let post = |form: Vec<(&'static str, String)>| {
+        let (c, session) = (c.clone(), session.clone());
+        async move {
+            c.post(format!("{url}/broadcasts"))
+                .header("cookie", session)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Without the CSRF token: refused.
+    let res = post(vec![("html", "<b>x</b>".into()), ("action", "start".into())]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Bad HTML: the error names the problem; the input comes back escaped, never raw.
+    let res = post(vec![
+        ("csrf", csrf.clone()),
+        ("html", "hi <script>alert(1)</script>".into()),
+        ("audience", "announcements".into()),
+        ("action", "preview".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("&lt;script&gt; at character 4 is not allowed"), "{body}");
+    assert!(!body.contains("<script>alert"), "raw input echoed");
+    let res = post(vec![
+        ("csrf", csrf.clone()),
+        ("html", "<b>x</b>".into()),
+        ("audience", "active".into()),
+        ("days", "0".into()),
+        ("action", "preview".into()),
+    ])
+    .await;
+    assert!(res.text().await.unwrap().contains("from 1 to 3650"));
+    // A preview re-emits only allowed markup.
+    let res = post(vec![
+        ("csrf", csrf.clone()),
+        ("html", "<b>Big</b> &amp; <a href=\"https://e.org/?q=\"\">news</a>".into()),
+        ("audience", "announcements".into()),
+        ("action", "preview".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("id=\"broadcast-preview\""), "{body}");
+    assert!(body.contains("<b>Big</b> &amp; <a rel=\"noopener noreferrer nofollow\" href=\"https://e.org/?q=\""), "{body}");
+    assert!(body.contains("Would reach"));
+    // Start: a job, and its page.
+    let res = post(vec![
+        ("csrf", csrf.clone()),
+        ("html", "<b>Hello</b> everyone".into()),
+        ("audience", "announcements".into()),
+        ("action", "start".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let job_url = format!("{url}{}", res.headers()[LOCATION].to_str().unwrap());
+    let body = c
+        .get(&job_url)
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("broadcast-state") && body.contains("<b>Hello</b> everyone"));
+    // Cancel it (whatever state it reached), then cancelling again is a conflict.
+    let act = |action: &'static str| {
+        let (c, session, csrf, job_url) = (c.clone(), session.clone(), csrf.clone(), job_url.clone());
+        async move {
+            c.post(format!("{job_url}/action"))
+                .header("cookie", session)
+                .form(&[("csrf", csrf.as_str()), ("action", action)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let first = act("cancel").await;
+    if first == StatusCode::CONFLICT {
+        // It already finished (few private chats in the community): then it is done.
+        let job = dash.store.broadcasts(1).unwrap().remove(0);
+        assert_eq!(job.state, tgbox::domain::JobState::Done);
+    } else {
+        assert_eq!(first, StatusCode::SEE_OTHER);
+        assert_eq!(act("cancel").await, StatusCode::CONFLICT);
+    }
+    assert_eq!(act("explode").await, StatusCode::BAD_REQUEST);
     dash.stop().await;
 }

@@ -83,6 +83,19 @@ fn routes() -> Vec<Route> {
         route("/chats", GET, Session, get(pages::chats::list)),
         route("/chats/{id}", GET, Session, get(pages::chats::detail)),
         route("/logs", GET, Session, get(pages::logs::page)),
+        route(
+            "/broadcasts",
+            GET_POST,
+            Session,
+            get(pages::broadcasts::list).post(pages::broadcasts::submit),
+        ),
+        route("/broadcasts/{id}", GET, Session, get(pages::broadcasts::detail)),
+        route(
+            "/broadcasts/{id}/action",
+            POST,
+            Session,
+            post(pages::broadcasts::action),
+        ),
     ]
 }
 
