@@ -90,6 +90,18 @@ async fn page_state(c: &reqwest::Client, url: &str, session: &str, job: &str) ->
     Some(body[start..start + body[start..].find('<')?].to_string())
 }
 
+/// Kills the binary if the test fails before it is stopped.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 fn ok_sends(sim: &tgbox::sim::Sim) -> usize {
     sim.send_log()
         .iter()
@@ -150,13 +162,14 @@ async fn broadcast_survives_kill_9_without_second_copies() {
 
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let child = spawn_run(
+    let mut child = KillOnDrop(Some(spawn_run(
         &server.url,
         &data,
         &token_file,
         &[("TGBOX_WEB_LISTEN", format!("127.0.0.1:{port}"))],
-    );
+    )));
     server.wait_drained(Duration::from_secs(120)).await;
+    eprintln!("{USERS} users archived");
 
     // Start the broadcast through the dashboard.
     let c = client();
@@ -176,7 +189,10 @@ async fn broadcast_survives_kill_9_without_second_copies() {
         .header("cookie", &session)
         .form(&[
             ("csrf", csrf.as_str()),
-            ("html", "<b>News</b>: the meetup moves to <i>Friday</i> &amp; snacks are on us"),
+            (
+                "html",
+                "<b>News</b>: the meetup moves to <i>Friday</i> &amp; snacks are on us",
+            ),
             ("audience", "announcements"),
             ("action", "start"),
         ])
@@ -191,32 +207,36 @@ async fn broadcast_survives_kill_9_without_second_copies() {
     let s = sim.clone();
     assert!(
         wait_until(Duration::from_secs(120), move || ok_sends(&s) >= 1_000).await,
-        "the broadcast did not get halfway"
+        "the broadcast did not get halfway: {} sends ({} ok)",
+        sim.send_log().len(),
+        ok_sends(&sim)
     );
-    let mut child = child;
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    let mut first = child.0.take().unwrap();
+    first.kill().unwrap(); // SIGKILL
+    first.wait().unwrap();
     let at_kill = ok_sends(&sim);
     eprintln!("killed after {at_kill} delivered messages");
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let child = spawn_run(
+    child.0 = Some(spawn_run(
         &server.url,
         &data,
         &token_file,
         &[("TGBOX_WEB_LISTEN", format!("127.0.0.1:{port}"))],
-    );
+    ));
     let session = login(&c, &url).await;
     let mut state = None;
-    for _ in 0..240 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(240);
+    while std::time::Instant::now() < deadline {
         state = page_state(&c, &url, &session, &job_path).await;
         if state.as_deref() == Some("done") {
             break;
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        eprintln!("job {state:?}, {} delivered", ok_sends(&sim));
+        tokio::time::sleep(Duration::from_secs(2)).await;
     }
     assert_eq!(state.as_deref(), Some("done"), "the job did not finish");
-    stop_gracefully(child).await;
+    stop_gracefully(child.0.take().unwrap()).await;
 
     // What the simulator saw.
     let log = sim.send_log();
@@ -232,9 +252,15 @@ async fn broadcast_survives_kill_9_without_second_copies() {
         stats.flood_429s,
         stats.faults_injected
     );
-    assert!(max_per_second <= 30, "{max_per_second} messages in one second");
+    assert!(
+        max_per_second <= 30,
+        "{max_per_second} messages in one second"
+    );
     assert_eq!(stats.flood_429s, 0, "tgbox itself caused 429s");
-    assert!(stats.faults_injected > 20, "the injected 429s and 403s did not happen");
+    assert!(
+        stats.faults_injected > 20,
+        "the injected 429s and 403s did not happen"
+    );
     assert!(copies.values().all(|n| *n == 1), "somebody got two copies");
 
     // What the store says, checked against it.

@@ -258,10 +258,15 @@ async fn dashboard_in_chromium() {
         let store = dash.store.clone();
         tokio::task::spawn_blocking(move || {
             let new = tgbox::domain::NewBroadcast {
-                html: "<b>Welcome</b> to the <i>group</i> · <tg-spoiler>surprise</tg-spoiler>".into(),
+                html: "<b>Welcome</b> to the <i>group</i> · <tg-spoiler>surprise</tg-spoiler>"
+                    .into(),
                 audience: tgbox::domain::Audience::Announcements,
             };
-            store.create_broadcast(&new, tgbox::domain::now_millis()).unwrap().id.0
+            store
+                .create_broadcast(&new, tgbox::domain::now_millis())
+                .unwrap()
+                .id
+                .0
         })
         .await
         .unwrap()
@@ -292,7 +297,10 @@ async fn dashboard_in_chromium() {
         (
             "/broadcasts".into(),
             "broadcasts",
-            vec![("form.broadcast-form textarea", 1), ("#broadcast-history tbody tr", 1)],
+            vec![
+                ("form.broadcast-form textarea", 1),
+                ("#broadcast-history tbody tr", 1),
+            ],
         ),
         (
             format!("/broadcasts/{job}"),

@@ -495,7 +495,11 @@ async fn broadcast_form_preview_start_and_controls() {
         }
     };
     // Without the CSRF token: refused.
-    let res = post(vec![("html", "<b>x</b>".into()), ("action", "start".into())]).await;
+    let res = post(vec![
+        ("html", "<b>x</b>".into()),
+        ("action", "start".into()),
+    ])
+    .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Bad HTML: the error names the problem; the input comes back escaped, never raw.
     let res = post(vec![
@@ -507,7 +511,10 @@ async fn broadcast_form_preview_start_and_controls() {
     .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body = res.text().await.unwrap();
-    assert!(body.contains("&#60;script&#62; at character 4 is not allowed"), "{body}");
+    assert!(
+        body.contains("&#60;script&#62; at character 4 is not allowed"),
+        "{body}"
+    );
     assert!(!body.contains("<script>alert"), "raw input echoed");
     let res = post(vec![
         ("csrf", csrf.clone()),
@@ -521,7 +528,10 @@ async fn broadcast_form_preview_start_and_controls() {
     // A preview re-emits only allowed markup.
     let res = post(vec![
         ("csrf", csrf.clone()),
-        ("html", "<b>Big</b> &amp; <a href=\"https://e.org/?q=&quot;x\">news</a>".into()),
+        (
+            "html",
+            "<b>Big</b> &amp; <a href=\"https://e.org/?q=&quot;x\">news</a>".into(),
+        ),
         ("audience", "announcements".into()),
         ("action", "preview".into()),
     ])
@@ -553,7 +563,8 @@ async fn broadcast_form_preview_start_and_controls() {
     assert!(body.contains("broadcast-state") && body.contains("<b>Hello</b> everyone"));
     // Cancel it (whatever state it reached), then cancelling again is a conflict.
     let act = |action: &'static str| {
-        let (c, session, csrf, job_url) = (c.clone(), session.clone(), csrf.clone(), job_url.clone());
+        let (c, session, csrf, job_url) =
+            (c.clone(), session.clone(), csrf.clone(), job_url.clone());
         async move {
             c.post(format!("{job_url}/action"))
                 .header("cookie", session)

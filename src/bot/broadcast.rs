@@ -19,18 +19,43 @@ use teloxide::{ApiError, RequestError};
 /// share while a job sends, so the two together stay within Telegram's 30/s.
 pub struct TelegramBroadcast {
     bot: TgBot,
+    /// Whether a job is sending; a task applies it to the Throttle.
+    sending: tokio::sync::watch::Sender<bool>,
 }
 
 impl TelegramBroadcast {
+    /// Must be called inside the runtime: it spawns the task that adjusts the Throttle.
     pub fn new(bot: TgBot) -> TelegramBroadcast {
-        TelegramBroadcast { bot }
+        let (sending, mut rx) = tokio::sync::watch::channel(false);
+        let throttle = bot.clone();
+        // The Throttle's worker reads limit changes only between requests, so `set_limits` can
+        // wait until the next reply: apply changes here, in order, without holding up the runner.
+        tokio::spawn(async move {
+            while rx.changed().await.is_ok() {
+                let active = *rx.borrow_and_update();
+                let overall = if active {
+                    REPLY_SHARE_PER_SECOND
+                } else {
+                    TELEGRAM_PER_SECOND
+                };
+                throttle
+                    .set_limits(Limits {
+                        messages_per_sec_overall: overall as u32,
+                        ..Limits::default()
+                    })
+                    .await;
+            }
+        });
+        TelegramBroadcast { bot, sending }
     }
 }
 
 /// How a Bot API error counts for a broadcast.
 pub fn classify(err: &RequestError) -> SendFailure {
     match err {
-        RequestError::RetryAfter(s) => SendFailure::RetryAfter(s.duration().max(Duration::from_secs(1))),
+        RequestError::RetryAfter(s) => {
+            SendFailure::RetryAfter(s.duration().max(Duration::from_secs(1)))
+        }
         RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated) => SendFailure::Blocked,
         RequestError::Api(e) => SendFailure::Other(e.to_string()),
         RequestError::MigrateToChatId(_) => SendFailure::Other(err.to_string()),
@@ -70,18 +95,7 @@ impl BroadcastTransport for TelegramBroadcast {
     }
 
     fn set_sending(&self, active: bool) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
-        Box::pin(async move {
-            let overall = if active {
-                REPLY_SHARE_PER_SECOND
-            } else {
-                TELEGRAM_PER_SECOND
-            };
-            self.bot
-                .set_limits(Limits {
-                    messages_per_sec_overall: overall as u32,
-                    ..Limits::default()
-                })
-                .await;
-        })
+        self.sending.send_replace(active);
+        Box::pin(async {})
     }
 }

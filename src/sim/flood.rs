@@ -112,7 +112,11 @@ impl Flood {
         let Some(limits) = self.limits else {
             return Ok(());
         };
-        while self.window.front().is_some_and(|t| now.saturating_sub(*t) >= 1_000_000) {
+        while self
+            .window
+            .front()
+            .is_some_and(|t| now.saturating_sub(*t) >= 1_000_000)
+        {
             self.window.pop_front();
         }
         let too_fast_overall = self.window.len() >= limits.per_second as usize;
@@ -160,7 +164,10 @@ mod tests {
         assert!(f.admit(0, "sendMessage", Some(1)).is_ok()); // off: anything goes
         f.set_limits(Some(FloodLimits::default()));
         for i in 0..30 {
-            assert!(f.admit(i * 1_000, "sendMessage", Some(i as i64 + 10)).is_ok());
+            assert!(
+                f.admit(i * 1_000, "sendMessage", Some(i as i64 + 10))
+                    .is_ok()
+            );
         }
         assert_eq!(f.admit(40_000, "sendMessage", Some(99)), Err(1));
         // One second after the first, there is room again.

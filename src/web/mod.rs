@@ -89,7 +89,12 @@ fn routes() -> Vec<Route> {
             Session,
             get(pages::broadcasts::list).post(pages::broadcasts::submit),
         ),
-        route("/broadcasts/{id}", GET, Session, get(pages::broadcasts::detail)),
+        route(
+            "/broadcasts/{id}",
+            GET,
+            Session,
+            get(pages::broadcasts::detail),
+        ),
         route(
             "/broadcasts/{id}/action",
             POST,

@@ -5,8 +5,8 @@
 
 use super::{Chrome, message, render, store_failed, when};
 use crate::domain::{
-    Audience, BroadcastId, BroadcastJob, ChatId, ChatKind, JobState, NewBroadcast,
-    RecipientStatus, Timestamp, now_millis,
+    Audience, BroadcastId, BroadcastJob, ChatId, ChatKind, JobState, NewBroadcast, RecipientStatus,
+    Timestamp, now_millis,
 };
 use crate::service::broadcast::resolve_audience;
 use crate::service::html;
@@ -97,9 +97,7 @@ async fn list_page(
     preview: Option<(String, usize)>,
 ) -> Response {
     let Some(Ok((jobs, chats))) = state
-        .blocking(|s| -> crate::store::StoreResult<_> {
-            Ok((s.broadcasts(HISTORY)?, s.chats()?))
-        })
+        .blocking(|s| -> crate::store::StoreResult<_> { Ok((s.broadcasts(HISTORY)?, s.chats()?)) })
         .await
     else {
         return store_failed();
@@ -243,7 +241,11 @@ fn parse_id(id: &str) -> Option<BroadcastId> {
 }
 
 fn not_found() -> Response {
-    message(StatusCode::NOT_FOUND, "No such broadcast", "No broadcast has this id.")
+    message(
+        StatusCode::NOT_FOUND,
+        "No such broadcast",
+        "No broadcast has this id.",
+    )
 }
 
 pub async fn detail(
@@ -266,7 +268,12 @@ pub async fn detail(
                 RecipientStatus::Blocked,
             ] {
                 if problems.len() < LISTED {
-                    problems.extend(s.broadcast_recipients(id, None, Some(&want), LISTED - problems.len())?);
+                    problems.extend(s.broadcast_recipients(
+                        id,
+                        None,
+                        Some(&want),
+                        LISTED - problems.len(),
+                    )?);
                 }
             }
             Ok(Some((job, problems)))
@@ -309,7 +316,12 @@ pub async fn detail(
         });
     let total = c.total();
     let page = DetailPage {
-        chrome: Chrome::new(&state, &session, "broadcasts", format!("Broadcast {}", job.id)),
+        chrome: Chrome::new(
+            &state,
+            &session,
+            "broadcasts",
+            format!("Broadcast {}", job.id),
+        ),
         percent: if total == 0 { 0 } else { done * 100 / total },
         rate: rate.map_or_else(|| "—".to_string(), |r| format!("{r:.1}/s")),
         eta,
@@ -331,7 +343,9 @@ pub async fn detail(
                 status: s.label(),
                 reason: match s {
                     RecipientStatus::Failed(r) => r,
-                    RecipientStatus::Uncertain => "may have been sent before a crash; not resent".into(),
+                    RecipientStatus::Uncertain => {
+                        "may have been sent before a crash; not resent".into()
+                    }
                     _ => String::new(),
                 },
             })
