@@ -270,7 +270,10 @@ async fn broadcast_survives_kill_9_without_second_copies() {
     assert_eq!(job.state, JobState::Done);
     assert_eq!(job.counts.total(), USERS);
     assert_eq!((job.counts.pending, job.counts.in_flight), (0, 0));
-    assert!(job.counts.uncertain <= 16, "at most one batch is uncertain");
+    assert!(
+        job.counts.uncertain <= 24,
+        "at most three batches of 8 are uncertain"
+    );
     let rows = store
         .broadcast_recipients(BroadcastId(1), None, None, usize::MAX)
         .unwrap();
@@ -308,5 +311,132 @@ async fn broadcast_survives_kill_9_without_second_copies() {
             );
         }
     }
+    server.stop().await;
+}
+
+/// Rate, first to last delivered send, and the largest count in any sliding second.
+fn figures(log: &[tgbox::sim::SendRecord]) -> (usize, f64, usize) {
+    let mut times: Vec<u64> = log
+        .iter()
+        .filter(|r| r.outcome == SendOutcome::Ok)
+        .map(|r| r.at_us)
+        .collect();
+    times.sort_unstable();
+    let n = times.len();
+    let span = (times[n - 1] - times[0]) as f64 / 1e6;
+    (n, (n - 1) as f64 / span, tgbox::sim::max_per_second(log))
+}
+
+/// The measurement in docs/PERFORMANCE.md ("Broadcasts"): 2,000 recipients, flood control on,
+/// no injected faults; the real binary started from the dashboard, against teloxide's Throttle
+/// sending the same 2,000 messages to a second simulator in the same run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement: cargo test --test broadcast -- --ignored --nocapture"]
+async fn measure_broadcast_rate() {
+    let server = SimServer::start().await;
+    let sim = server.sim.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, sim.token()).unwrap();
+    tgbox::web::auth::credentials::set_password(&data, PASSWORD).unwrap();
+    for i in 0..USERS {
+        let u = server.user(&format!("user{i}"), None);
+        server.private_chat(&u);
+        sim.send(UserMessage {
+            chat_id: u.id as i64,
+            user_id: u.id,
+            text: "hello bot".into(),
+            media: None,
+            reply_to: None,
+            thread_id: None,
+        })
+        .unwrap();
+    }
+    sim.set_flood_control(Some(FloodLimits::default()));
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut child = KillOnDrop(Some(spawn_run(
+        &server.url,
+        &data,
+        &token_file,
+        &[("TGBOX_WEB_LISTEN", format!("127.0.0.1:{port}"))],
+    )));
+    server.wait_drained(Duration::from_secs(120)).await;
+    let c = client();
+    let session = login(&c, &url).await;
+    let page = c
+        .get(format!("{url}/broadcasts"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = field(&page, "csrf");
+    let res = c
+        .post(format!("{url}/broadcasts"))
+        .header("cookie", &session)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("html", "<b>Measure</b> the rate"),
+            ("audience", "announcements"),
+            ("action", "start"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let job_path = res.headers()[LOCATION].to_str().unwrap().to_string();
+    let started = std::time::Instant::now();
+    while page_state(&c, &url, &session, &job_path).await.as_deref() != Some("done") {
+        assert!(started.elapsed() < Duration::from_secs(300));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    stop_gracefully(child.0.take().unwrap()).await;
+    let store: SharedStore = common::open_store(&data);
+    let job = store.broadcast(BroadcastId(1)).unwrap().unwrap();
+    let (n, rate, max) = figures(&sim.send_log());
+    eprintln!(
+        "tgbox broadcast: {n} delivered, {rate:.2}/s first to last, {:.2}/s by the job's active time, max {max} in any second, {} flood 429s",
+        job.counts.sent as f64 * 1000.0 / job.active_ms as f64,
+        sim.stats().flood_429s
+    );
+    assert_eq!(n as u64, USERS);
+
+    // The same 2,000 messages through teloxide's Throttle (Limits::default(): 30/s overall).
+    use teloxide::adaptors::throttle::Limits;
+    use teloxide::prelude::*;
+    let other = SimServer::start().await;
+    let mut chats = Vec::new();
+    for i in 0..USERS {
+        let u = other.user(&format!("user{i}"), None);
+        other.private_chat(&u);
+        chats.push(u.id as i64);
+    }
+    other.sim.set_flood_control(Some(FloodLimits::default()));
+    let bot = Bot::new(other.sim.token())
+        .set_api_url(other.url.parse().unwrap())
+        .throttle(Limits::default());
+    let mut tasks = tokio::task::JoinSet::new();
+    for chat in chats {
+        let bot = bot.clone();
+        tasks.spawn(async move {
+            bot.send_message(teloxide::types::ChatId(chat), "<b>Measure</b> the rate")
+                .parse_mode(teloxide::types::ParseMode::Html)
+                .await
+                .is_ok()
+        });
+    }
+    let mut ok = 0;
+    while let Some(r) = tasks.join_next().await {
+        ok += usize::from(r.unwrap());
+    }
+    let (n2, rate2, max2) = figures(&other.sim.send_log());
+    eprintln!(
+        "teloxide Throttle: {ok} answered ok, {n2} delivered, {rate2:.2}/s first to last, max {max2} in any second, {} flood 429s",
+        other.sim.stats().flood_429s
+    );
+    other.stop().await;
     server.stop().await;
 }
