@@ -322,7 +322,7 @@ pub async fn detail(
             "broadcasts",
             format!("Broadcast {}", job.id),
         ),
-        percent: if total == 0 { 0 } else { done * 100 / total },
+        percent: (done * 100).checked_div(total).unwrap_or(0),
         rate: rate.map_or_else(|| "—".to_string(), |r| format!("{r:.1}/s")),
         eta,
         started: job
