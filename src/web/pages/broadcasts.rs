@@ -262,12 +262,14 @@ pub async fn detail(
                 return Ok(None);
             };
             let mut problems = Vec::new();
-            for want in [
-                RecipientStatus::Uncertain,
-                RecipientStatus::Failed(String::new()),
-                RecipientStatus::Blocked,
+            let c = &job.counts;
+            for (want, n) in [
+                (RecipientStatus::Uncertain, c.uncertain),
+                (RecipientStatus::Failed(String::new()), c.failed),
+                (RecipientStatus::Blocked, c.blocked),
             ] {
-                if problems.len() < LISTED {
+                // The counters say whether a scan would find anything.
+                if n > 0 && problems.len() < LISTED {
                     problems.extend(s.broadcast_recipients(
                         id,
                         None,
