@@ -324,7 +324,9 @@ pub async fn detail(
             "broadcasts",
             format!("Broadcast {}", job.id),
         ),
-        percent: (done * 100).checked_div(total).unwrap_or(0),
+        percent: (done * 100)
+            .checked_div(total)
+            .unwrap_or(if job.state.is_final() { 100 } else { 0 }),
         rate: rate.map_or_else(|| "—".to_string(), |r| format!("{r:.1}/s")),
         eta,
         started: job
