@@ -252,6 +252,7 @@ impl ConfigBuilder {
             telemetry,
             app,
             search: p.search()?,
+            maintenance: super::maintenance::maintenance(&p)?,
             origins,
             warnings: self.warnings,
         })

@@ -167,6 +167,18 @@ pub const KEYS: &[KeySpec] = &[
         secret: false,
         help: "/search requests per user and minute, after a burst of 5, 1-10000",
     },
+    KeySpec {
+        key: "maintenance.compact_at",
+        default: Some("04:30"),
+        secret: false,
+        help: "daily compaction of the store and search index, HH:MM UTC, or off",
+    },
+    KeySpec {
+        key: "maintenance.compact_fragmented_mb",
+        default: Some("128"),
+        secret: false,
+        help: "also compact when the store has this many MiB fragmented (0: never)",
+    },
 ];
 
 pub(crate) fn spec(key: &str) -> Option<&'static KeySpec> {

@@ -5,10 +5,12 @@
 //! clear message wherever it came from: the key, the value, its origin, and what is allowed.
 
 mod appliance;
+mod maintenance;
 mod builder;
 mod keys;
 
 pub use appliance::{AppConfig, TelegramMode, WebhookConfig};
+pub use maintenance::MaintenanceConfig;
 pub use builder::ConfigBuilder;
 pub(crate) use keys::spec;
 pub use keys::{KEYS, KeySpec, env_name};
@@ -171,6 +173,7 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub app: AppConfig,
     pub search: SearchConfig,
+    pub maintenance: MaintenanceConfig,
     /// Where each key's value came from.
     pub origins: BTreeMap<&'static str, Origin>,
     /// Unknown keys and similar non-fatal findings; logged once logging is up.
@@ -276,7 +279,10 @@ impl Config {
         values.extend(self.search.render());
         // Keys of one section are printed together, whatever order they were added in.
         let mut sections: Vec<(&str, String)> = Vec::new();
-        for (key, value) in values.into_iter().chain(appliance::rendered(self)) {
+        for (key, value) in values
+            .into_iter()
+            .chain(appliance::rendered(self))
+            .chain(maintenance::rendered(self)) {
             let (sec, name) = key.split_once('.').unwrap_or(("", key));
             let origin = self.origins.get(key).cloned().unwrap_or(Origin::Default);
             let line = if value.starts_with('#') {

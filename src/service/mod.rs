@@ -2,9 +2,14 @@
 //! through its traits (`SharedStore`) and return plain domain results that the bot and the
 //! dashboard render.
 
+pub mod maintenance;
 mod rate_limit;
 pub mod search;
 
+pub use maintenance::{
+    CleanupHooks, CleanupStatus, IndexCompactor, IndexFigures, MaintenanceError, MaintenanceSchedule,
+    MaintenanceService,
+};
 pub use rate_limit::RateLimiter;
 pub use search::{
     Scope, SearchHit, SearchPage, SearchParams, SearchService, SearchServiceConfig,

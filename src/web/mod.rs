@@ -83,6 +83,25 @@ fn routes() -> Vec<Route> {
         route("/chats", GET, Session, get(pages::chats::list)),
         route("/chats/{id}", GET, Session, get(pages::chats::detail)),
         route("/logs", GET, Session, get(pages::logs::page)),
+        route("/storage", GET, Session, get(pages::storage::page)),
+        route(
+            "/storage/compact",
+            POST,
+            Session,
+            post(pages::storage::compact),
+        ),
+        route(
+            "/storage/cleanup",
+            POST,
+            Session,
+            post(pages::storage::cleanup),
+        ),
+        route(
+            "/storage/backup",
+            GET_POST,
+            Session,
+            get(pages::storage::backup_get).post(pages::storage::backup_post),
+        ),
     ]
 }
 

@@ -88,6 +88,11 @@ impl Dash {
             monitor,
             logs,
             auth,
+            maintenance: Some(Arc::new(tgbox::service::MaintenanceService::new(
+                store.clone(),
+                None,
+                Default::default(),
+            ))),
             settings: Arc::new(WebSettings {
                 secure_cookies: false,
                 metrics_token: Some(Secret::new(METRICS_TOKEN)),

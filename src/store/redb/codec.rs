@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 const V1: u8 = 1;
 
-fn encode<T: Serialize>(table: &'static str, version: u8, record: &T) -> StoreResult<Vec<u8>> {
+pub(crate) fn encode<T: Serialize>(table: &'static str, version: u8, record: &T) -> StoreResult<Vec<u8>> {
     postcard::to_extend(record, vec![version]).map_err(|e| StoreError::Corrupt {
         table,
         detail: format!("cannot encode record: {e}"),
@@ -24,7 +24,7 @@ fn encode<T: Serialize>(table: &'static str, version: u8, record: &T) -> StoreRe
 }
 
 /// Split off the version byte.
-fn split<'a>(table: &'static str, bytes: &'a [u8]) -> StoreResult<(u8, &'a [u8])> {
+pub(crate) fn split<'a>(table: &'static str, bytes: &'a [u8]) -> StoreResult<(u8, &'a [u8])> {
     match bytes.split_first() {
         Some((version, body)) => Ok((*version, body)),
         None => Err(StoreError::Corrupt {
@@ -35,7 +35,7 @@ fn split<'a>(table: &'static str, bytes: &'a [u8]) -> StoreResult<(u8, &'a [u8])
 }
 
 /// Decode a body; trailing bytes count as corruption.
-fn body<T: DeserializeOwned>(table: &'static str, body: &[u8]) -> StoreResult<T> {
+pub(crate) fn body<T: DeserializeOwned>(table: &'static str, body: &[u8]) -> StoreResult<T> {
     match postcard::take_from_bytes::<T>(body) {
         Ok((value, [])) => Ok(value),
         Ok((_, rest)) => Err(StoreError::Corrupt {
@@ -49,7 +49,7 @@ fn body<T: DeserializeOwned>(table: &'static str, body: &[u8]) -> StoreResult<T>
     }
 }
 
-fn unknown_version(table: &'static str, version: u8) -> StoreError {
+pub(crate) fn unknown_version(table: &'static str, version: u8) -> StoreError {
     StoreError::Corrupt {
         table,
         detail: format!("unknown record version {version}"),

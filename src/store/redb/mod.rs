@@ -10,7 +10,10 @@
 //! fails until it is closed and reopened. [`RedbStore`] therefore remembers a failure and reopens
 //! the file on the next call, so ingest resumes by itself once space is freed.
 
+mod backup;
+mod check;
 mod codec;
+mod compact;
 mod errors;
 mod ingest;
 mod meta;
@@ -18,6 +21,8 @@ mod migrations;
 mod read;
 mod tables;
 mod testing;
+
+pub use backup::{RestoreError, RestoreReport, restore_into, verify_backup};
 
 pub use testing::{RawKey, needs_repair_for_test};
 
@@ -57,6 +62,8 @@ pub struct RedbStore {
     options: RedbOptions,
     /// The file path, or a description of the backend, for messages.
     label: String,
+    /// The file, when the store is on one (its size before and after a compaction).
+    file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -78,8 +85,11 @@ impl RedbStore {
         })?;
         let path: PathBuf = dir.join(FILE_NAME);
         let label = path.display().to_string();
+        let file = path.clone();
         let open_fn = move |b: &redb::Builder| b.create(&path);
-        Self::open_inner(Box::new(open_fn), label, options)
+        let mut store = Self::open_inner(Box::new(open_fn), label, options)?;
+        store.file = Some(file);
+        Ok(store)
     }
 
     /// Open a database on a custom storage backend (tests: fault injection, crash images).
@@ -130,6 +140,7 @@ impl RedbStore {
             open_fn,
             options: options.clone(),
             label,
+            file: None,
         })
     }
 

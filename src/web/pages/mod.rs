@@ -4,6 +4,7 @@
 pub mod chats;
 pub mod logs;
 pub mod overview;
+pub mod storage;
 pub mod users;
 
 use super::auth::guard::CurrentSession;
