@@ -24,7 +24,7 @@ mod testing;
 
 pub use backup::{RestoreError, RestoreReport, restore_into, verify_backup};
 
-pub use testing::{RawKey, needs_repair_for_test};
+pub use testing::{IndexRow, RawKey, needs_repair_for_test};
 
 use crate::store::{OpenError, Store, StoreError, StoreResult};
 use errors::store_err;
