@@ -118,10 +118,11 @@ fn edits_and_deletes_are_reflected() {
     assert_eq!(keys(&index, "bananas"), vec![(-1007, 1)]);
     assert_eq!(index.num_docs(), 2, "an edit replaces, never duplicates");
 
-    assert!(
+    assert_eq!(
         store
-            .delete_message_for_test(ChatId(-1007), MessageId(2))
-            .unwrap()
+            .delete_messages(&[(ChatId(-1007), MessageId(2))])
+            .unwrap(),
+        1
     );
     catch_up(&index, &*store, &cfg()).unwrap();
     assert!(keys(&index, "apples").is_empty());
@@ -180,7 +181,7 @@ fn reindex_equals_incremental_index() {
         if n % 50 == 49 {
             let victim = &written[(n as usize * 7) % written.len()];
             store
-                .delete_message_for_test(victim.chat_id, victim.message_id)
+                .delete_messages(&[(victim.chat_id, victim.message_id)])
                 .unwrap();
         }
         if n % 37 == 0 {

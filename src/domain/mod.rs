@@ -3,6 +3,7 @@
 
 mod ids;
 mod records;
+mod settings;
 mod update;
 
 pub use ids::{ChatId, MessageId, Timestamp, UpdateId, UserId};
@@ -10,6 +11,7 @@ pub use records::{
     BotIdentity, Chat, ChatKind, Member, MemberStatus, MessageKind, OutboxEntry, OutboxOp,
     QuarantinedUpdate, StoredMessage, User, normalize_username,
 };
+pub use settings::{LanguagePref, UserSettings};
 pub use update::{
     ChatProfile, IncomingMessage, IncomingUpdate, MAX_STORED_TEXT_BYTES, UpdateContent,
     UserProfile, clamp_text,

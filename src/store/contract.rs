@@ -16,13 +16,17 @@
 
 pub mod fixtures;
 mod ingest_cases;
+mod kv_cases;
 mod lookup_cases;
+mod purge_cases;
 mod read_cases;
 mod update_cases;
 mod view_cases;
 
 pub use ingest_cases::*;
+pub use kv_cases::*;
 pub use lookup_cases::*;
+pub use purge_cases::*;
 pub use read_cases::*;
 pub use update_cases::*;
 pub use view_cases::*;
@@ -101,6 +105,25 @@ pub const CASES: &[(&str, Case)] = &[
     ),
     ("outbox_head_never_decreases", outbox_head_never_decreases),
     ("table_stats_match_counts", table_stats_match_counts),
+    ("kv_set_get_del_roundtrip", kv_set_get_del_roundtrip),
+    (
+        "kv_expiry_is_immediate_and_swept",
+        kv_expiry_is_immediate_and_swept,
+    ),
+    ("kv_expire_and_persist", kv_expire_and_persist),
+    (
+        "kv_incr_counts_and_keeps_expiry",
+        kv_incr_counts_and_keeps_expiry,
+    ),
+    ("kv_scan_prefix_in_key_order", kv_scan_prefix_in_key_order),
+    (
+        "settings_roundtrip_and_announcement_index",
+        settings_roundtrip_and_announcement_index,
+    ),
+    (
+        "delete_messages_removes_rows_and_index_rows",
+        delete_messages_removes_rows_and_index_rows,
+    ),
 ];
 
 /// Run every case, each on a fresh store from `factory` (the `Box` keeps whatever the store
@@ -164,6 +187,13 @@ macro_rules! store_contract_tests {
             user_by_username_follows_renames,
             outbox_head_never_decreases,
             table_stats_match_counts,
+            kv_set_get_del_roundtrip,
+            kv_expiry_is_immediate_and_swept,
+            kv_expire_and_persist,
+            kv_incr_counts_and_keeps_expiry,
+            kv_scan_prefix_in_key_order,
+            settings_roundtrip_and_announcement_index,
+            delete_messages_removes_rows_and_index_rows,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

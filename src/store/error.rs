@@ -15,6 +15,8 @@ pub enum StoreError {
          use another --data directory, or --force to take it over"
     )]
     ForeignBot { recorded: String, actual: String },
+    #[error("the value at key {key:?} is not an integer (or the result would overflow)")]
+    NotAnInteger { key: String },
     #[error("the store is closed")]
     Closed,
     #[error("storage backend error: {0}")]

@@ -19,14 +19,15 @@ pub use maintenance::{
 
 use crate::domain::{
     BotIdentity, Chat, ChatId, Member, MessageId, OutboxEntry, QuarantinedUpdate, StoredMessage,
-    Timestamp, UpdateId, User, UserId,
+    Timestamp, UpdateId, User, UserId, UserSettings,
 };
 use std::sync::Arc;
+use std::time::Duration;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The schema version this build writes. Older data is migrated on open; newer is refused.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// How far below the last committed update id an id still counts as a redelivery. Telegram
 /// only redelivers unconfirmed updates, which are always just above the confirmed offset, but it
@@ -136,6 +137,11 @@ pub trait MessageRepo {
         before: Timestamp,
         limit: usize,
     ) -> StoreResult<Vec<(ChatId, MessageId)>>;
+    /// Remove these messages with every index row, and queue their removal from the search index
+    /// (an outbox `Delete` each), in one durable transaction. Counters (per user, member, chat)
+    /// are kept: they count what was said, not what is still stored. Unknown keys are ignored;
+    /// returns how many messages were removed.
+    fn delete_messages(&self, keys: &[(ChatId, MessageId)]) -> StoreResult<u64>;
 }
 
 pub trait OutboxRepo {
@@ -146,6 +152,89 @@ pub trait OutboxRepo {
     /// The sequence of the last entry ever appended (0 if none). Pruning does not lower it, so a
     /// reader that applied everything up to it has seen every write so far.
     fn outbox_head(&self) -> StoreResult<u64>;
+}
+
+/// Milliseconds since the Unix epoch: the clock of the key-value table.
+pub type UnixMillis = i64;
+
+/// The current time as [`UnixMillis`].
+pub fn now_millis() -> UnixMillis {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// What `kv_ttl` reports about a key (Redis `TTL`: -2 missing, -1 no expiry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KvTtl {
+    /// No such key, or it has expired.
+    Missing,
+    /// The key never expires.
+    Persistent,
+    /// Time left until the key expires (never zero: a key at its expiry instant is gone).
+    ExpiresIn(Duration),
+}
+
+/// The key-value table with expiry (what Redis was for: rate limits, short-lived state,
+/// dialogues). Every call takes `now` explicitly so behaviour is deterministic; services pass
+/// [`now_millis`]. A key whose expiry is at or before `now` is invisible to every call at once,
+/// and its row is removed later by [`KvRepo::kv_sweep_expired`] (or when it is written again).
+/// Each write is one durable transaction.
+pub trait KvRepo {
+    fn kv_get(&self, key: &str, now: UnixMillis) -> StoreResult<Option<Vec<u8>>>;
+    /// Values of `keys`, in order (`None` for missing or expired keys).
+    fn kv_mget(&self, keys: &[&str], now: UnixMillis) -> StoreResult<Vec<Option<Vec<u8>>>>;
+    /// Set a value; `ttl = None` keeps it until deleted. Replaces any earlier value and expiry.
+    fn kv_set(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+        now: UnixMillis,
+    ) -> StoreResult<()>;
+    /// Set several values, all with the same `ttl`, in one transaction.
+    fn kv_mset(
+        &self,
+        entries: &[(&str, &[u8])],
+        ttl: Option<Duration>,
+        now: UnixMillis,
+    ) -> StoreResult<()>;
+    /// Delete keys; returns how many of them existed (and had not expired).
+    fn kv_del(&self, keys: &[&str], now: UnixMillis) -> StoreResult<u64>;
+    /// Add `by` to the integer stored at `key` (decimal text, as Redis stores it) and return the
+    /// new value. A missing or expired key counts as 0 and, when created here, gets
+    /// `ttl_if_created`; an existing key keeps its expiry. A value that is not an integer, or an
+    /// overflow, is [`StoreError::NotAnInteger`] and changes nothing.
+    fn kv_incr(
+        &self,
+        key: &str,
+        by: i64,
+        ttl_if_created: Option<Duration>,
+        now: UnixMillis,
+    ) -> StoreResult<i64>;
+    /// Set (`Some`) or remove (`None`) a key's expiry; `false` if the key does not exist.
+    fn kv_expire(&self, key: &str, ttl: Option<Duration>, now: UnixMillis) -> StoreResult<bool>;
+    fn kv_ttl(&self, key: &str, now: UnixMillis) -> StoreResult<KvTtl>;
+    /// Live keys starting with `prefix`, in key order, at most `limit`.
+    fn kv_scan_prefix(
+        &self,
+        prefix: &str,
+        now: UnixMillis,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, Vec<u8>)>>;
+    /// Remove up to `limit` expired rows (expiry at or before `now`), oldest expiry first, in one
+    /// transaction; returns how many were removed. Call until it returns less than `limit`.
+    fn kv_sweep_expired(&self, now: UnixMillis, limit: usize) -> StoreResult<u64>;
+    /// Live keys (not counting expired rows not yet swept).
+    fn kv_len(&self, now: UnixMillis) -> StoreResult<u64>;
+}
+
+pub trait SettingsRepo {
+    /// The stored settings, `None` when the user never changed them (use the default).
+    fn user_settings(&self, user: UserId) -> StoreResult<Option<UserSettings>>;
+    fn set_user_settings(&self, user: UserId, settings: &UserSettings) -> StoreResult<()>;
+    /// Returns whether anything was stored.
+    fn delete_user_settings(&self, user: UserId) -> StoreResult<bool>;
+    /// Users who turned announcements off, ascending (broadcast audiences skip them).
+    fn users_without_announcements(&self) -> StoreResult<Vec<UserId>>;
 }
 
 pub trait QuarantineRepo {
@@ -186,6 +275,8 @@ pub trait Store:
     + MessageRepo
     + OutboxRepo
     + QuarantineRepo
+    + KvRepo
+    + SettingsRepo
     + MaintenanceRepo
     + CheckRepo
     + BackupRepo

@@ -14,9 +14,13 @@ use crate::store::{StoreError, StoreResult};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-const V1: u8 = 1;
+pub(super) const V1: u8 = 1;
 
-pub(crate) fn encode<T: Serialize>(table: &'static str, version: u8, record: &T) -> StoreResult<Vec<u8>> {
+pub(super) fn encode<T: Serialize>(
+    table: &'static str,
+    version: u8,
+    record: &T,
+) -> StoreResult<Vec<u8>> {
     postcard::to_extend(record, vec![version]).map_err(|e| StoreError::Corrupt {
         table,
         detail: format!("cannot encode record: {e}"),
@@ -24,7 +28,7 @@ pub(crate) fn encode<T: Serialize>(table: &'static str, version: u8, record: &T)
 }
 
 /// Split off the version byte.
-pub(crate) fn split<'a>(table: &'static str, bytes: &'a [u8]) -> StoreResult<(u8, &'a [u8])> {
+pub(super) fn split<'a>(table: &'static str, bytes: &'a [u8]) -> StoreResult<(u8, &'a [u8])> {
     match bytes.split_first() {
         Some((version, body)) => Ok((*version, body)),
         None => Err(StoreError::Corrupt {
@@ -35,7 +39,7 @@ pub(crate) fn split<'a>(table: &'static str, bytes: &'a [u8]) -> StoreResult<(u8
 }
 
 /// Decode a body; trailing bytes count as corruption.
-pub(crate) fn body<T: DeserializeOwned>(table: &'static str, body: &[u8]) -> StoreResult<T> {
+pub(super) fn body<T: DeserializeOwned>(table: &'static str, body: &[u8]) -> StoreResult<T> {
     match postcard::take_from_bytes::<T>(body) {
         Ok((value, [])) => Ok(value),
         Ok((_, rest)) => Err(StoreError::Corrupt {
@@ -49,14 +53,14 @@ pub(crate) fn body<T: DeserializeOwned>(table: &'static str, body: &[u8]) -> Sto
     }
 }
 
-pub(crate) fn unknown_version(table: &'static str, version: u8) -> StoreError {
+pub(super) fn unknown_version(table: &'static str, version: u8) -> StoreError {
     StoreError::Corrupt {
         table,
         detail: format!("unknown record version {version}"),
     }
 }
 
-fn bad_enum(table: &'static str, what: &str, n: u8) -> StoreError {
+pub(super) fn bad_enum(table: &'static str, what: &str, n: u8) -> StoreError {
     StoreError::Corrupt {
         table,
         detail: format!("unknown {what} {n}"),

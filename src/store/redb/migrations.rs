@@ -9,6 +9,8 @@
 //!
 //! - v1: every table of the first release.
 //! - v2: `users_by_username` (lowercased username -> user id), backfilled from `users`.
+//! - v3: `kv` + `kv_expiry` (key-value table with expiry), `user_settings` +
+//!   `users_no_announcements`; new tables of this release are created here, empty.
 
 use super::codec;
 use super::errors::store_err;
@@ -17,6 +19,7 @@ use super::tables::{
     CHATS, MEMBER_CHATS, MEMBERS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, META, QUARANTINE,
     SEARCH_OUTBOX, USERS, USERS_BY_ACTIVITY, USERS_BY_USERNAME,
 };
+use super::tables::{KV, KV_EXPIRY, USER_SETTINGS, USERS_NO_ANNOUNCEMENTS};
 use crate::domain::{UserId, normalize_username};
 use crate::store::{OpenError, SCHEMA_VERSION, StoreError, StoreResult};
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableError, WriteTransaction};
@@ -25,7 +28,7 @@ use std::collections::BTreeMap;
 type Migration = fn(&WriteTransaction) -> StoreResult<()>;
 
 /// `MIGRATIONS[n]` migrates schema `n` to `n + 1`.
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v0_to_v1, v1_to_v2];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v0_to_v1, v1_to_v2, v2_to_v3];
 
 /// v0 -> v1: create every table.
 fn v0_to_v1(txn: &WriteTransaction) -> StoreResult<()> {
@@ -77,6 +80,15 @@ pub(crate) fn backfill_usernames(txn: &WriteTransaction) -> StoreResult<u64> {
         index.insert(name.as_str(), *id).map_err(store_err)?;
     }
     Ok(best.len() as u64)
+}
+
+/// v2 -> v3: new tables, all starting empty.
+fn v2_to_v3(txn: &WriteTransaction) -> StoreResult<()> {
+    txn.open_table(KV).map_err(store_err)?;
+    txn.open_table(KV_EXPIRY).map_err(store_err)?;
+    txn.open_table(USER_SETTINGS).map_err(store_err)?;
+    txn.open_table(USERS_NO_ANNOUNCEMENTS).map_err(store_err)?;
+    Ok(())
 }
 
 /// The schema version recorded in the file (0 when there is no `meta` table yet).

@@ -5,6 +5,8 @@
 //! - `migrations`: schema versions, one function per step.
 //! - `ingest`: [`IngestSink`] — a whole batch in one durable write transaction.
 //! - `read`: the read traits, one read transaction per call.
+//! - `kv`: the key-value table with expiry; `settings`: user settings; `purge`: removing
+//!   messages with their index rows.
 //!
 //! redb latches any I/O failure (a full disk, say): every later operation on that `Database`
 //! fails until it is closed and reopened. [`RedbStore`] therefore remembers a failure and reopens
@@ -16,9 +18,12 @@ mod codec;
 mod compact;
 mod errors;
 mod ingest;
+mod kv;
 mod meta;
 mod migrations;
+mod purge;
 mod read;
+mod settings;
 mod tables;
 mod testing;
 
@@ -28,7 +33,10 @@ pub use testing::{IndexRow, RawKey, needs_repair_for_test};
 
 use crate::store::{OpenError, Store, StoreError, StoreResult};
 use errors::store_err;
-use redb::{Database, DatabaseError, ReadTransaction, ReadableDatabase, StorageBackend};
+use redb::{
+    Database, DatabaseError, Durability, ReadTransaction, ReadableDatabase, StorageBackend,
+    WriteTransaction,
+};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
@@ -190,6 +198,19 @@ impl RedbStore {
         self.with_db(|db| {
             let txn = db.begin_read().map_err(store_err)?;
             f(&txn)
+        })
+    }
+
+    /// One durable write transaction: committed with immediate durability when `f` returns
+    /// `Ok`, rolled back (dropped) otherwise.
+    fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> StoreResult<T>) -> StoreResult<T> {
+        self.with_db(|db| {
+            let mut txn = db.begin_write().map_err(store_err)?;
+            txn.set_durability(Durability::Immediate)
+                .map_err(store_err)?;
+            let out = f(&txn)?;
+            txn.commit().map_err(store_err)?;
+            Ok(out)
         })
     }
 

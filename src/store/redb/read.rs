@@ -339,6 +339,10 @@ impl MessageRepo for RedbStore {
             Ok(out)
         })
     }
+
+    fn delete_messages(&self, keys: &[(ChatId, MessageId)]) -> StoreResult<u64> {
+        self.delete_messages_txn(keys)
+    }
 }
 
 fn is_empty_range<T: PartialOrd>(lower: &Bound<T>, upper: &Bound<T>) -> bool {

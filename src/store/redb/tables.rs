@@ -72,5 +72,19 @@ pub(crate) fn visit_all(v: &mut impl TableVisitor) -> crate::store::StoreResult<
     v.visit(USERS_BY_ACTIVITY)?;
     v.visit(MEMBER_CHATS)?;
     v.visit(USERS_BY_USERNAME)?;
+    v.visit(KV)?;
+    v.visit(KV_EXPIRY)?;
+    v.visit(USER_SETTINGS)?;
+    v.visit(USERS_NO_ANNOUNCEMENTS)?;
     Ok(())
 }
+
+/// `key -> KvEntry` (schema v3): the key-value table with expiry (see `kv.rs`).
+pub(crate) const KV: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
+/// Index `(expires_at_ms, key)` (schema v3): keys by expiry, for the sweep.
+pub(crate) const KV_EXPIRY: TableDefinition<(i64, &str), ()> = TableDefinition::new("kv_expiry");
+/// `user_id -> UserSettings` (schema v3): only users who changed their settings.
+pub(crate) const USER_SETTINGS: TableDefinition<u64, &[u8]> = TableDefinition::new("user_settings");
+/// Index `user_id` (schema v3): users who turned announcements off.
+pub(crate) const USERS_NO_ANNOUNCEMENTS: TableDefinition<u64, ()> =
+    TableDefinition::new("users_no_announcements");

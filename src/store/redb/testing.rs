@@ -2,14 +2,14 @@
 //! from the docs; nothing in the application calls them.
 
 use super::RedbStore;
-use super::codec;
 use super::errors::store_err;
 use super::meta;
 use super::tables::{
-    CHATS, MEMBER_CHATS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, META, SEARCH_OUTBOX,
-    USERS, USERS_BY_ACTIVITY, USERS_BY_USERNAME,
+    CHATS, MEMBER_CHATS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, META, USERS,
+    USERS_BY_ACTIVITY, USERS_BY_USERNAME,
 };
-use crate::domain::{ChatId, MessageId, OutboxEntry, OutboxOp, UserId};
+use super::tables::{KV, KV_EXPIRY, USER_SETTINGS, USERS_NO_ANNOUNCEMENTS};
+use crate::domain::{ChatId, MessageId, UserId};
 use crate::store::StoreResult;
 
 /// Which stored value to overwrite with raw bytes.
@@ -131,56 +131,17 @@ impl RedbStore {
         self.with_db(|db| {
             let txn = db.begin_write().map_err(store_err)?;
             txn.delete_table(USERS_BY_USERNAME).map_err(store_err)?;
+            // And every table of later versions.
+            txn.delete_table(KV).map_err(store_err)?;
+            txn.delete_table(KV_EXPIRY).map_err(store_err)?;
+            txn.delete_table(USER_SETTINGS).map_err(store_err)?;
+            txn.delete_table(USERS_NO_ANNOUNCEMENTS)
+                .map_err(store_err)?;
             {
                 let mut table = txn.open_table(META).map_err(store_err)?;
                 meta::put_schema_version(&mut table, 1)?;
             }
             txn.commit().map_err(store_err)
-        })
-    }
-
-    /// Remove a message with its index rows and append an outbox `Delete`, as forget and
-    /// retention will (counters are left alone). Returns whether it existed.
-    #[doc(hidden)]
-    pub fn delete_message_for_test(&self, chat: ChatId, msg: MessageId) -> StoreResult<bool> {
-        self.with_db(|db| {
-            let txn = db.begin_write().map_err(store_err)?;
-            let existed = {
-                let mut messages = txn.open_table(MESSAGES).map_err(store_err)?;
-                let removed = messages.remove((chat.0, msg.0)).map_err(store_err)?;
-                let stored = match removed {
-                    Some(g) => Some(codec::decode_message(chat, msg, g.value())?),
-                    None => None,
-                };
-                if let Some(m) = &stored {
-                    let mut by_time = txn.open_table(MESSAGES_BY_TIME).map_err(store_err)?;
-                    by_time
-                        .remove((m.date.0, chat.0, msg.0))
-                        .map_err(store_err)?;
-                    if let Some(user) = m.user_id {
-                        let mut by_user = txn.open_table(MESSAGES_BY_USER).map_err(store_err)?;
-                        by_user
-                            .remove((user.0, m.date.0, chat.0, msg.0))
-                            .map_err(store_err)?;
-                    }
-                }
-                let mut meta_table = txn.open_table(META).map_err(store_err)?;
-                let seq = meta::next_outbox_seq(&meta_table)?;
-                let entry = OutboxEntry {
-                    seq,
-                    chat_id: chat,
-                    message_id: msg,
-                    op: OutboxOp::Delete,
-                };
-                let mut outbox = txn.open_table(SEARCH_OUTBOX).map_err(store_err)?;
-                outbox
-                    .insert(seq, codec::encode_outbox(&entry)?.as_slice())
-                    .map_err(store_err)?;
-                meta::put_next_outbox_seq(&mut meta_table, seq + 1)?;
-                stored.is_some()
-            };
-            txn.commit().map_err(store_err)?;
-            Ok(existed)
         })
     }
 }
