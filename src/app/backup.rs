@@ -98,9 +98,7 @@ pub fn backup_to_file(config: &Config, target: &Path) -> Result<RestoreReport, A
         let file = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
         let mut w = std::io::BufWriter::with_capacity(256 * 1024, file);
         write_backup(config, &mut w)?;
-        let file = w
-            .into_inner()
-            .map_err(|e| io_err(&tmp)(e.into_error()))?;
+        let file = w.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
         file.sync_all().map_err(io_err(&tmp))?;
         drop(file);
         let reader = std::fs::File::open(&tmp).map_err(io_err(&tmp))?;
@@ -260,5 +258,7 @@ pub fn serve_control(
 /// Read a whole backup file to check it, without restoring (`tgbox restore --verify-only`).
 pub fn verify_file(file: &Path) -> Result<RestoreReport, AppError> {
     let f = std::fs::File::open(file).map_err(io_err(file))?;
-    Ok(redb_store::verify_backup(std::io::BufReader::new(f).take(u64::MAX))?)
+    Ok(redb_store::verify_backup(
+        std::io::BufReader::new(f).take(u64::MAX),
+    )?)
 }

@@ -4,6 +4,7 @@
 use super::AppError;
 use super::search::{index_dir, indexer_config};
 use crate::config::Config;
+use crate::domain::{ChatId, MessageId};
 use crate::search::{self, SearchIndex};
 use crate::service::{MaintenanceSchedule, MaintenanceService};
 use crate::store::redb::{RedbOptions, RedbStore};
@@ -11,7 +12,6 @@ use crate::store::{
     CheckItem, CompactionReport, ConsistencyReport, IndexCompactionFigures, MaintenanceRun,
     OpenError, SharedStore, Store,
 };
-use crate::domain::{ChatId, MessageId};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -31,7 +31,10 @@ pub fn schedule(config: &Config) -> MaintenanceSchedule {
 }
 
 /// Look once a minute whether a compaction is due, until `stop`.
-pub fn spawn_scheduler(service: Arc<MaintenanceService>, stop: CancellationToken) -> JoinHandle<()> {
+pub fn spawn_scheduler(
+    service: Arc<MaintenanceService>,
+    stop: CancellationToken,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -82,7 +85,10 @@ pub fn compact_offline(config: &Config) -> Result<CompactOutcome, AppError> {
     let dir = index_dir(&config.storage.dir);
     let index = if dir.exists() {
         let index = SearchIndex::open(&dir)?;
-        Some(search::compact_offline(&index, &indexer_config(&config.search))?)
+        Some(search::compact_offline(
+            &index,
+            &indexer_config(&config.search),
+        )?)
     } else {
         None
     };
@@ -165,7 +171,10 @@ pub fn check_search(
                 continue;
             }
             missing.see(indexed.contains_key(&key), examples, || {
-                format!("message ({}, {}) is not in the search index", key.0.0, key.1.0)
+                format!(
+                    "message ({}, {}) is not in the search index",
+                    key.0.0, key.1.0
+                )
             });
         }
         match page.last() {
@@ -185,7 +194,10 @@ pub fn check_search(
             if n > 1 {
                 format!("message ({}, {}) is indexed {n} times", key.0.0, key.1.0)
             } else {
-                format!("search index holds ({}, {}), which is not stored", key.0.0, key.1.0)
+                format!(
+                    "search index holds ({}, {}), which is not stored",
+                    key.0.0, key.1.0
+                )
             }
         });
     }
@@ -194,7 +206,10 @@ pub fn check_search(
     })
 }
 
-fn check_once(store: &dyn Store, config: &Config) -> Result<(ConsistencyReport, ConsistencyReport), AppError> {
+fn check_once(
+    store: &dyn Store,
+    config: &Config,
+) -> Result<(ConsistencyReport, ConsistencyReport), AppError> {
     let report = store.check_consistency(EXAMPLES)?;
     let index = SearchIndex::open(&index_dir(&config.storage.dir))?;
     let search = check_search(store, &index, EXAMPLES)?;
@@ -219,7 +234,9 @@ pub fn check(config: &Config, repair: bool) -> Result<CheckOutcome, AppError> {
     if !outcome.store.is_clean() {
         let r = store.rebuild_indexes()?;
         for (table, rows) in r.rebuilt {
-            outcome.repaired.push(format!("{table}: rebuilt, {rows} rows"));
+            outcome
+                .repaired
+                .push(format!("{table}: rebuilt, {rows} rows"));
         }
     }
     if !outcome.search.is_clean() {

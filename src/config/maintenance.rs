@@ -25,7 +25,9 @@ pub(super) fn maintenance(p: &Parser<'_>) -> Result<MaintenanceConfig, ConfigErr
     let compact_at = match p.opt_string("maintenance.compact_at")? {
         None => None,
         Some(s) if s.eq_ignore_ascii_case("off") => None,
-        Some(s) => Some(parse_at(&s).ok_or_else(|| p.invalid("maintenance.compact_at", &s, AT_EXPECTED))?),
+        Some(s) => {
+            Some(parse_at(&s).ok_or_else(|| p.invalid("maintenance.compact_at", &s, AT_EXPECTED))?)
+        }
     };
     let compact_fragmented_mb = p.int(
         "maintenance.compact_fragmented_mb",
@@ -75,7 +77,10 @@ mod tests {
                 .build()
                 .unwrap_err()
                 .to_string();
-            assert!(err.contains("maintenance.compact_at") && err.contains("HH:MM"), "{err}");
+            assert!(
+                err.contains("maintenance.compact_at") && err.contains("HH:MM"),
+                "{err}"
+            );
         }
     }
 }

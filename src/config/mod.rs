@@ -5,15 +5,15 @@
 //! clear message wherever it came from: the key, the value, its origin, and what is allowed.
 
 mod appliance;
-mod maintenance;
 mod builder;
 mod keys;
+mod maintenance;
 
 pub use appliance::{AppConfig, TelegramMode, WebhookConfig};
-pub use maintenance::MaintenanceConfig;
 pub use builder::ConfigBuilder;
 pub(crate) use keys::spec;
 pub use keys::{KEYS, KeySpec, env_name};
+pub use maintenance::MaintenanceConfig;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -282,7 +282,8 @@ impl Config {
         for (key, value) in values
             .into_iter()
             .chain(appliance::rendered(self))
-            .chain(maintenance::rendered(self)) {
+            .chain(maintenance::rendered(self))
+        {
             let (sec, name) = key.split_once('.').unwrap_or(("", key));
             let origin = self.origins.get(key).cloned().unwrap_or(Origin::Default);
             let line = if value.starts_with('#') {

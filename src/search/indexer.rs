@@ -15,8 +15,8 @@
 
 use super::schema::{self, Fields};
 use super::{SearchError, SearchIndex, maintain, payload, rebuild};
-use crate::store::IndexCompactionFigures;
 use crate::domain::{OutboxEntry, OutboxOp};
+use crate::store::IndexCompactionFigures;
 use crate::store::Store;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;

@@ -244,7 +244,8 @@ mod tests {
     #[test]
     fn schedule_decides_and_runs_are_recorded() {
         let dir = tempfile::tempdir().unwrap();
-        let store: SharedStore = Arc::new(RedbStore::open(dir.path(), &Default::default()).unwrap());
+        let store: SharedStore =
+            Arc::new(RedbStore::open(dir.path(), &Default::default()).unwrap());
         let schedule = MaintenanceSchedule {
             daily_at: Some((4, 30)),
             fragmented_bytes: None,
@@ -254,7 +255,11 @@ mod tests {
         let slot = day + 4 * 3600 + 30 * 60;
         assert_eq!(service.due(slot - 1), None);
         assert_eq!(service.due(slot), Some("schedule"));
-        assert_eq!(service.due(slot + DAILY_WINDOW_SECS), None, "missed by over an hour");
+        assert_eq!(
+            service.due(slot + DAILY_WINDOW_SECS),
+            None,
+            "missed by over an hour"
+        );
         let run = service.compact("test").unwrap();
         assert!(run.store.is_some() && run.error.is_none(), "{run:?}");
         // The run is in the store: a new service (a restart) sees it.

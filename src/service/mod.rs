@@ -7,8 +7,8 @@ mod rate_limit;
 pub mod search;
 
 pub use maintenance::{
-    CleanupHooks, CleanupStatus, IndexCompactor, IndexFigures, MaintenanceError, MaintenanceSchedule,
-    MaintenanceService,
+    CleanupHooks, CleanupStatus, IndexCompactor, IndexFigures, MaintenanceError,
+    MaintenanceSchedule, MaintenanceService,
 };
 pub use rate_limit::RateLimiter;
 pub use search::{

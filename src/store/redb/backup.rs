@@ -15,8 +15,8 @@ use super::{FILE_NAME, RedbStore, meta};
 use crate::store::backup_file::{BackupFileError, BackupHeader, BackupReader, BackupWriter, Item};
 use crate::store::{BackupRepo, BackupSummary, SCHEMA_VERSION, StoreError, StoreResult};
 use redb::{
-    Database, Durability, Key, MultimapTableHandle, ReadTransaction, ReadableTable, TableDefinition,
-    TableError, TableHandle, Value,
+    Database, Durability, Key, MultimapTableHandle, ReadTransaction, ReadableTable,
+    TableDefinition, TableError, TableHandle, Value,
 };
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -184,6 +184,8 @@ struct Load<'a, R: Read> {
     db: Option<&'a Database>,
     matched: bool,
     rows: u64,
+    /// A problem of the file itself, kept as it is (the visitor can only return `StoreError`).
+    file_error: Option<BackupFileError>,
 }
 
 const CHUNK_ROWS: usize = 50_000;
@@ -199,7 +201,14 @@ impl<R: Read> TableVisitor for Load<'_, R> {
         self.matched = true;
         let mut chunk: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
         loop {
-            let item = self.reader.next_item().map_err(file_err)?;
+            let item = match self.reader.next_item() {
+                Ok(item) => item,
+                Err(e) => {
+                    let shown = StoreError::Backend(e.to_string());
+                    self.file_error = Some(e);
+                    return Err(shown);
+                }
+            };
             let end = match item {
                 Item::Row(k, v) => {
                     self.rows += 1;
@@ -215,7 +224,12 @@ impl<R: Read> TableVisitor for Load<'_, R> {
                     false
                 }
                 Item::TableEnd => true,
-                _ => return Err(file_err(BackupFileError::Damaged("a table is not closed".into()))),
+                _ => {
+                    let e = BackupFileError::Damaged("a table is not closed".into());
+                    let shown = StoreError::Backend(e.to_string());
+                    self.file_error = Some(e);
+                    return Err(shown);
+                }
             };
             if let Some(db) = self.db
                 && (end || chunk.len() >= CHUNK_ROWS)
@@ -266,8 +280,13 @@ fn load(input: impl Read, db: Option<&Database>) -> Result<RestoreReport, Restor
                     db,
                     matched: false,
                     rows: 0,
+                    file_error: None,
                 };
-                match visit_all(&mut load) {
+                let result = visit_all(&mut load);
+                if let Some(e) = load.file_error {
+                    return Err(RestoreError::File(e));
+                }
+                match result {
                     Ok(()) if load.matched => {}
                     Ok(()) => return Err(RestoreError::UnknownTable(name)),
                     Err(StoreError::Corrupt { detail, .. }) if detail.starts_with("malformed") => {
@@ -275,9 +294,6 @@ fn load(input: impl Read, db: Option<&Database>) -> Result<RestoreReport, Restor
                             table: name,
                             row: load.rows,
                         });
-                    }
-                    Err(StoreError::Backend(detail)) if db.is_none() => {
-                        return Err(RestoreError::File(BackupFileError::Damaged(detail)));
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -305,7 +321,11 @@ pub fn restore_into(file: &Path, dir: &Path) -> Result<RestoreReport, RestoreErr
         let path = path.display().to_string();
         move |source| RestoreError::Io { path, source }
     };
-    let open = || std::fs::File::open(file).map(std::io::BufReader::new).map_err(io(file));
+    let open = || {
+        std::fs::File::open(file)
+            .map(std::io::BufReader::new)
+            .map_err(io(file))
+    };
     let report = load(open()?, None)?;
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let tmp: PathBuf = dir.join(format!("{FILE_NAME}.restoring"));
@@ -318,7 +338,8 @@ pub fn restore_into(file: &Path, dir: &Path) -> Result<RestoreReport, RestoreErr
         let written = load(open()?, Some(&db))?;
         // One durable commit makes every chunk before it durable too.
         let mut txn = db.begin_write().map_err(store_err)?;
-        txn.set_durability(Durability::Immediate).map_err(store_err)?;
+        txn.set_durability(Durability::Immediate)
+            .map_err(store_err)?;
         txn.commit().map_err(store_err)?;
         drop(db);
         Ok::<_, RestoreError>(written)

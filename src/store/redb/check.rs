@@ -5,6 +5,7 @@
 //! `messages`), `member_chats` (from `members`), `users_by_activity` and `users_by_username`
 //! (from `users`). Primary rows are never changed.
 
+use super::RedbStore;
 use super::codec;
 use super::errors::store_err;
 use super::migrations::backfill_usernames;
@@ -12,7 +13,6 @@ use super::tables::{
     MEMBER_CHATS, MEMBERS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, USERS, USERS_BY_ACTIVITY,
     USERS_BY_USERNAME,
 };
-use super::RedbStore;
 use crate::domain::{ChatId, MessageId, UserId, normalize_username};
 use crate::store::{CheckItem, CheckRepo, ConsistencyReport, RepairReport, StoreResult};
 use redb::{Durability, ReadTransaction, ReadableTable, ReadableTableMetadata};
@@ -43,14 +43,20 @@ fn check(txn: &ReadTransaction, ex: usize) -> StoreResult<ConsistencyReport> {
         decode.see(true, ex, String::new);
         let has = by_time.get((m.date.0, chat, msg)).map_err(store_err)?;
         m_time.see(has.is_some(), ex, || {
-            format!("message ({chat}, {msg}) dated {} has no messages_by_time row", m.date.0)
+            format!(
+                "message ({chat}, {msg}) dated {} has no messages_by_time row",
+                m.date.0
+            )
         });
         if let Some(user) = m.user_id {
             let has = by_user
                 .get((user.0, m.date.0, chat, msg))
                 .map_err(store_err)?;
             m_user.see(has.is_some(), ex, || {
-                format!("message ({chat}, {msg}) of user {} has no messages_by_user row", user.0)
+                format!(
+                    "message ({chat}, {msg}) of user {} has no messages_by_user row",
+                    user.0
+                )
             });
         }
     }
@@ -191,8 +197,12 @@ impl CheckRepo for RedbStore {
                             .map_err(store_err)?;
                     }
                 }
-                report.rebuilt.push(("messages_by_time".into(), by_time.len().map_err(store_err)?));
-                report.rebuilt.push(("messages_by_user".into(), by_user.len().map_err(store_err)?));
+                report
+                    .rebuilt
+                    .push(("messages_by_time".into(), by_time.len().map_err(store_err)?));
+                report
+                    .rebuilt
+                    .push(("messages_by_user".into(), by_user.len().map_err(store_err)?));
                 let users = txn.open_table(USERS).map_err(store_err)?;
                 let mut by_activity = txn.open_table(USERS_BY_ACTIVITY).map_err(store_err)?;
                 for row in users.iter().map_err(store_err)? {

@@ -49,26 +49,42 @@ impl RedbStore {
                 IndexRow::MessagesByTime(d, c, m) => {
                     let mut t = txn.open_table(MESSAGES_BY_TIME).map_err(store_err)?;
                     let k = (*d, c.0, m.0);
-                    if present { t.insert(k, ()).map(|_| ()) } else { t.remove(k).map(|_| ()) }
-                        .map_err(store_err)?;
+                    if present {
+                        t.insert(k, ()).map(|_| ())
+                    } else {
+                        t.remove(k).map(|_| ())
+                    }
+                    .map_err(store_err)?;
                 }
                 IndexRow::MessagesByUser(u, d, c, m) => {
                     let mut t = txn.open_table(MESSAGES_BY_USER).map_err(store_err)?;
                     let k = (u.0, *d, c.0, m.0);
-                    if present { t.insert(k, ()).map(|_| ()) } else { t.remove(k).map(|_| ()) }
-                        .map_err(store_err)?;
+                    if present {
+                        t.insert(k, ()).map(|_| ())
+                    } else {
+                        t.remove(k).map(|_| ())
+                    }
+                    .map_err(store_err)?;
                 }
                 IndexRow::MemberChats(u, c) => {
                     let mut t = txn.open_table(MEMBER_CHATS).map_err(store_err)?;
                     let k = (u.0, c.0);
-                    if present { t.insert(k, ()).map(|_| ()) } else { t.remove(k).map(|_| ()) }
-                        .map_err(store_err)?;
+                    if present {
+                        t.insert(k, ()).map(|_| ())
+                    } else {
+                        t.remove(k).map(|_| ())
+                    }
+                    .map_err(store_err)?;
                 }
                 IndexRow::UsersByActivity(at, u) => {
                     let mut t = txn.open_table(USERS_BY_ACTIVITY).map_err(store_err)?;
                     let k = (*at, u.0);
-                    if present { t.insert(k, ()).map(|_| ()) } else { t.remove(k).map(|_| ()) }
-                        .map_err(store_err)?;
+                    if present {
+                        t.insert(k, ()).map(|_| ())
+                    } else {
+                        t.remove(k).map(|_| ())
+                    }
+                    .map_err(store_err)?;
                 }
                 IndexRow::UsersByUsername(name, u) => {
                     let mut t = txn.open_table(USERS_BY_USERNAME).map_err(store_err)?;

@@ -12,11 +12,11 @@ use crate::web::WebState;
 use crate::web::auth::guard::CurrentSession;
 use crate::web::auth::routes::{CsrfForm, csrf_ok};
 use askama::Template;
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Form, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Extension;
 
 struct TableRow {
     name: String,
@@ -73,7 +73,10 @@ fn run_view(r: &MaintenanceRun) -> RunView {
         )
     });
     let pause = r.store.as_ref().map_or("-".to_string(), |s| {
-        format!("{} ms (waited {} ms for calls in flight)", s.pause_ms, s.wait_ms)
+        format!(
+            "{} ms (waited {} ms for calls in flight)",
+            s.pause_ms, s.wait_ms
+        )
     });
     let index = r.index.as_ref().map_or("not compacted".to_string(), |i| {
         format!(
@@ -124,20 +127,19 @@ pub async fn page(
     let m = state.maintenance.as_deref();
     let schedule = m.map_or(String::new(), |m| {
         let s = m.schedule();
-        let daily = s
-            .daily_at
-            .map_or("no daily run".to_string(), |(h, mm)| {
-                format!("daily at {h:02}:{mm:02} UTC")
-            });
-        let frag = s
-            .fragmented_bytes
-            .map_or(String::new(), |b| format!(", and when {} are fragmented", bytes(b)));
+        let daily = s.daily_at.map_or("no daily run".to_string(), |(h, mm)| {
+            format!("daily at {h:02}:{mm:02} UTC")
+        });
+        let frag = s.fragmented_bytes.map_or(String::new(), |b| {
+            format!(", and when {} are fragmented", bytes(b))
+        });
         format!("{daily}{frag}")
     });
     let hooks = m.and_then(|m| m.cleanup_hooks());
-    let cleanup = hooks.as_ref().and_then(|h| (h.last)()).map(|c| {
-        format!("{} — {}", when(Timestamp(c.finished_at)), c.summary)
-    });
+    let cleanup = hooks
+        .as_ref()
+        .and_then(|h| (h.last)())
+        .map(|c| format!("{} — {}", when(Timestamp(c.finished_at)), c.summary));
     render(&StoragePage {
         chrome: Chrome::new(&state, &session, "storage", "Storage".into()),
         file: bytes(file_bytes),
