@@ -497,7 +497,9 @@ pub fn main_with(cli: Cli) -> Result<()> {
                     }
                 );
             }
-            println!("all checks passed");
+            if !args.json {
+                println!("all checks passed");
+            }
             Ok(())
         }
     }
