@@ -18,6 +18,7 @@ pub mod fixtures;
 mod ingest_cases;
 mod kv_cases;
 mod lookup_cases;
+mod maintenance_cases;
 mod purge_cases;
 mod read_cases;
 mod update_cases;
@@ -26,6 +27,7 @@ mod view_cases;
 pub use ingest_cases::*;
 pub use kv_cases::*;
 pub use lookup_cases::*;
+pub use maintenance_cases::*;
 pub use purge_cases::*;
 pub use read_cases::*;
 pub use update_cases::*;
@@ -124,6 +126,13 @@ pub const CASES: &[(&str, Case)] = &[
         "delete_messages_removes_rows_and_index_rows",
         delete_messages_removes_rows_and_index_rows,
     ),
+    ("compaction_keeps_every_row", compaction_keeps_every_row),
+    (
+        "consistency_check_clean_and_rebuild_is_invisible",
+        consistency_check_clean_and_rebuild_is_invisible,
+    ),
+    ("last_maintenance_round_trips", last_maintenance_round_trips),
+    ("backup_stream_is_complete", backup_stream_is_complete),
 ];
 
 /// Run every case, each on a fresh store from `factory` (the `Box` keeps whatever the store
@@ -194,6 +203,10 @@ macro_rules! store_contract_tests {
             kv_scan_prefix_in_key_order,
             settings_roundtrip_and_announcement_index,
             delete_messages_removes_rows_and_index_rows,
+            compaction_keeps_every_row,
+            consistency_check_clean_and_rebuild_is_invisible,
+            last_maintenance_round_trips,
+            backup_stream_is_complete,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
