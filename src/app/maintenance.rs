@@ -26,7 +26,7 @@ pub fn schedule(config: &Config) -> MaintenanceSchedule {
     let m = &config.maintenance;
     MaintenanceSchedule {
         daily_at: m.compact_at,
-        fragmented_bytes: (m.compact_fragmented_mb > 0).then(|| m.compact_fragmented_mb << 20),
+        fragmented_bytes: (m.compact_fragmented_mb > 0).then_some(m.compact_fragmented_mb << 20),
     }
 }
 

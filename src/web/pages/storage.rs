@@ -43,7 +43,8 @@ struct StoragePage {
     file: String,
     totals: TableRow,
     tables: Vec<TableRow>,
-    index: Option<String>,
+    /// (size, segments and documents)
+    index: Option<(String, String)>,
     compaction: Option<RunView>,
     running: bool,
     schedule: String,
@@ -146,12 +147,12 @@ pub async fn page(
         totals,
         tables: stats.iter().map(row).collect(),
         index: index.map(|i| {
-            format!(
-                "{} in {} segments, {} documents ({} deleted, awaiting a merge)",
+            (
                 bytes(i.bytes),
-                i.segments,
-                i.docs,
-                i.deleted_docs
+                format!(
+                    "{} segments, {} documents ({} deleted, awaiting a merge)",
+                    i.segments, i.docs, i.deleted_docs
+                ),
             )
         }),
         compaction: m.and_then(|m| m.last_run()).as_ref().map(run_view),
