@@ -22,6 +22,9 @@ fn populate(store: &dyn Store) {
     must(store.ingest(&batch), "ingest");
     let doomed: Vec<_> = (1..=30).map(|i| (ChatId(-100), MessageId(i))).collect();
     must(store.delete_messages(&doomed), "delete");
+    let ttl = Some(std::time::Duration::from_secs(60));
+    must(store.kv_set("session:1", b"a", ttl, 1_000), "kv set");
+    must(store.kv_set("plain", b"b", None, 1_000), "kv set");
 }
 
 pub fn compaction_keeps_every_row(store: &dyn Store) {
@@ -48,6 +51,14 @@ pub fn consistency_check_clean_and_rebuild_is_invisible(store: &dyn Store) {
     let report = must(store.check_consistency(5), "check");
     assert!(report.is_clean(), "{}", report.to_text());
     assert!(report.items.iter().any(|i| i.checked > 0));
+    assert!(
+        report
+            .items
+            .iter()
+            .any(|i| i.name.contains("kv") && i.checked > 0),
+        "{}",
+        report.to_text()
+    );
     let by_user = must(store.messages_by_user(UserId(1), 100), "by user");
     let active = must(store.users_by_activity(10), "active");
     let chats = must(store.chats_of_user(UserId(2)), "chats of user");

@@ -3,15 +3,16 @@
 //!
 //! Derived (and therefore rebuilt by repair): `messages_by_user`, `messages_by_time` (from
 //! `messages`), `member_chats` (from `members`), `users_by_activity` and `users_by_username`
-//! (from `users`). Primary rows are never changed.
+//! (from `users`), `kv_expiry` (from `kv`). Primary rows are never changed.
 
 use super::RedbStore;
 use super::codec;
 use super::errors::store_err;
+use super::kv::expiry_of;
 use super::migrations::backfill_usernames;
 use super::tables::{
-    MEMBER_CHATS, MEMBERS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, USERS, USERS_BY_ACTIVITY,
-    USERS_BY_USERNAME,
+    KV, KV_EXPIRY, MEMBER_CHATS, MEMBERS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, USERS,
+    USERS_BY_ACTIVITY, USERS_BY_USERNAME,
 };
 use crate::domain::{ChatId, MessageId, UserId, normalize_username};
 use crate::store::{CheckItem, CheckRepo, ConsistencyReport, RepairReport, StoreResult};
@@ -157,11 +158,51 @@ fn check(txn: &ReadTransaction, ex: usize) -> StoreResult<ConsistencyReport> {
             format!("member_chats ({user}, {chat}) points at no member")
         });
     }
+    let (kv_exp, exp_kv) = check_kv(txn, ex, &mut decode)?;
     Ok(ConsistencyReport {
         items: vec![
-            decode, m_time, m_user, time_m, user_m, u_act, act_u, name_u, mem_mc, mc_mem,
+            decode, m_time, m_user, time_m, user_m, u_act, act_u, name_u, mem_mc, mc_mem, kv_exp,
+            exp_kv,
         ],
     })
+}
+
+/// `kv` against `kv_expiry`: a row has an expiry exactly when the index holds (expiry, key).
+fn check_kv(
+    txn: &ReadTransaction,
+    ex: usize,
+    decode: &mut CheckItem,
+) -> StoreResult<(CheckItem, CheckItem)> {
+    let kv = txn.open_table(KV).map_err(store_err)?;
+    let expiry = txn.open_table(KV_EXPIRY).map_err(store_err)?;
+    let mut kv_exp = CheckItem::new("kv -> kv_expiry");
+    for row in kv.iter().map_err(store_err)? {
+        let (k, v) = row.map_err(store_err)?;
+        let key = k.value();
+        match expiry_of(v.value()) {
+            Ok(Some(at)) => {
+                let has = expiry.get((at, key)).map_err(store_err)?;
+                kv_exp.see(has.is_some(), ex, || {
+                    format!("kv key {key:?} expiring at {at} has no kv_expiry row")
+                });
+            }
+            Ok(None) => kv_exp.see(true, ex, String::new),
+            Err(e) => decode.see(false, ex, || format!("kv {key:?}: {e}")),
+        }
+    }
+    let mut exp_kv = CheckItem::new("kv_expiry -> kv");
+    for row in expiry.iter().map_err(store_err)? {
+        let (k, _) = row.map_err(store_err)?;
+        let (at, key) = k.value();
+        let ok = match kv.get(key).map_err(store_err)? {
+            Some(g) => expiry_of(g.value()).is_ok_and(|e| e == Some(at)),
+            None => false,
+        };
+        exp_kv.see(ok, ex, || {
+            format!("kv_expiry ({at}, {key:?}) points at no key with that expiry")
+        });
+    }
+    Ok((kv_exp, exp_kv))
 }
 
 impl CheckRepo for RedbStore {
@@ -179,6 +220,7 @@ impl CheckRepo for RedbStore {
             txn.delete_table(USERS_BY_ACTIVITY).map_err(store_err)?;
             txn.delete_table(USERS_BY_USERNAME).map_err(store_err)?;
             txn.delete_table(MEMBER_CHATS).map_err(store_err)?;
+            txn.delete_table(KV_EXPIRY).map_err(store_err)?;
             let mut report = RepairReport::default();
             {
                 let messages = txn.open_table(MESSAGES).map_err(store_err)?;
@@ -227,6 +269,17 @@ impl CheckRepo for RedbStore {
                     "member_chats".into(),
                     member_chats.len().map_err(store_err)?,
                 ));
+                let kv = txn.open_table(KV).map_err(store_err)?;
+                let mut expiry = txn.open_table(KV_EXPIRY).map_err(store_err)?;
+                for row in kv.iter().map_err(store_err)? {
+                    let (k, v) = row.map_err(store_err)?;
+                    if let Some(at) = expiry_of(v.value())? {
+                        expiry.insert((at, k.value()), ()).map_err(store_err)?;
+                    }
+                }
+                report
+                    .rebuilt
+                    .push(("kv_expiry".into(), expiry.len().map_err(store_err)?));
             }
             let names = backfill_usernames(&txn)?;
             report.rebuilt.push(("users_by_username".into(), names));
