@@ -319,3 +319,51 @@ fn check_finds_injected_damage_and_repair_fixes_it() {
     let shared: SharedStore = store;
     assert_eq!(shared.messages_by_user(UserId(5), 10).unwrap().len(), 2);
 }
+
+#[test]
+fn the_running_indexer_compacts_the_index_on_request() {
+    use tgbox::search::{Indexer, IndexerConfig, SearchIndex};
+    let dir = tempfile::tempdir().unwrap();
+    let store: SharedStore = open(dir.path());
+    let index = Arc::new(SearchIndex::open(&dir.path().join("search")).unwrap());
+    let cfg = IndexerConfig {
+        commit_max_docs: 300,
+        commit_interval: Duration::from_millis(20),
+        ..IndexerConfig::default()
+    };
+    let indexer = Indexer::start(index.clone(), store.clone(), cfg).unwrap();
+    let wake = indexer.wake_handle();
+    // Several commits make several segments; then most messages go.
+    for part in 0..4 {
+        fill(&*store, 1 + part * 500, 1 + part as i32 * 500, 500, 50);
+        wake.wake();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let keys = all_keys(&*store);
+    store.delete_messages(&keys[..1500]).unwrap();
+    wake.wake();
+    let figures = wake.compact().unwrap();
+    println!("index compaction through the indexer: {figures:?}");
+    assert!(figures.segments_after <= 1, "{figures:?}");
+    assert!(
+        figures.deleted_docs_before > 0,
+        "the deletes were not applied first: {figures:?}"
+    );
+    assert_eq!(
+        index.segment_figures().unwrap().1,
+        0,
+        "deleted documents left"
+    );
+    // Everything the store holds is indexed once, nothing else.
+    let mut indexed = index.message_keys().unwrap();
+    indexed.sort();
+    let mut stored = all_keys(&*store);
+    stored.sort();
+    assert!(
+        indexed == stored,
+        "{} documents indexed, {} messages stored",
+        indexed.len(),
+        stored.len()
+    );
+    indexer.stop();
+}

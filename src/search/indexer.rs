@@ -380,21 +380,27 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// Answer compaction requests: commit what is pending, then merge and collect garbage.
+    /// Answer compaction requests: apply the outbox and commit, then merge and collect garbage.
     fn serve_compaction(&mut self, wake: &IndexerWake) -> Result<(), SearchError> {
         let requests = wake.take_compact_requests();
         if requests.is_empty() {
             return Ok(());
         }
+        // Catch up with the outbox first, so the merge drops what was deleted up to now.
+        while self.step()? >= self.cfg.batch {}
         if self.pending_docs > 0 {
             self.commit()?;
         }
-        let result = maintain::compact_with(&mut self.writer, self.index);
-        let answer = result.as_ref().map(Clone::clone).map_err(|e| e.to_string());
+        // A failed merge (say, segments a background merge holds) is the requester's answer,
+        // not a reason to drop the writer: indexing goes on.
+        let answer = maintain::compact_with(&mut self.writer, self.index).map_err(|e| {
+            tracing::warn!(error = %e, "search index compaction failed");
+            e.to_string()
+        });
         for r in requests {
             let _ = r.send(answer.clone());
         }
-        result.map(|_| ())
+        Ok(())
     }
 
     fn run(&mut self, wake: &IndexerWake) -> Result<(), SearchError> {
