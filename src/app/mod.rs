@@ -218,18 +218,23 @@ pub async fn run_with_store(
         maintenance.clone(),
         &shutdown,
     )
-    .await
-    .and_then(|d| {
-        let control = backup::serve_control(&config.storage.dir, store.clone(), upkeep.clone())?;
-        Ok((d, control))
-    });
-    let (dashboard, control) = match started {
+    .await;
+    let dashboard = match started {
         Ok(d) => d,
         Err(e) => {
             drop(writer_handle);
             blocking(move || writer.join()).await?;
             blocking(move || search.stop()).await?;
             return Err(e);
+        }
+    };
+    // Without the socket the appliance still runs: `tgbox backup` then says it cannot reach
+    // it, and the dashboard's download still works.
+    let control = match backup::serve_control(&config.storage.dir, store.clone(), upkeep.clone()) {
+        Ok(task) => Some(task),
+        Err(e) => {
+            tracing::warn!(error = %e, "no control socket: `tgbox backup` cannot reach this appliance");
+            None
         }
     };
     let scheduler = maintenance::spawn_scheduler(maintenance, upkeep.clone());
@@ -247,7 +252,9 @@ pub async fn run_with_store(
     .await;
     upkeep.cancel();
     let _ = scheduler.await;
-    let _ = control.await;
+    if let Some(control) = control {
+        let _ = control.await;
+    }
     dashboard.stop().await;
     result
 }
