@@ -177,7 +177,7 @@ pub const KEYS: &[KeySpec] = &[
         key: "maintenance.compact_fragmented_mb",
         default: Some("128"),
         secret: false,
-        help: "also compact when the store has this many MiB fragmented (0: never)",
+        help: "also compact when this many MiB of the store file are reclaimable (0: never)",
     },
 ];
 

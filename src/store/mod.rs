@@ -247,6 +247,9 @@ pub trait MaintenanceRepo {
     /// it waits for store calls in flight, and every other call (ingest included) waits until it
     /// is done; the report says for how long.
     fn compact(&self) -> StoreResult<CompactionReport>;
+    /// Size of the store's file(s) on disk, if the backend has them (what a compaction can
+    /// shrink: the file minus the bytes the tables use).
+    fn file_bytes(&self) -> Option<u64>;
     /// The last maintenance run recorded with [`MaintenanceRepo::record_maintenance`].
     fn last_maintenance(&self) -> StoreResult<Option<MaintenanceRun>>;
     fn record_maintenance(&self, run: &MaintenanceRun) -> StoreResult<()>;

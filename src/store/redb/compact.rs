@@ -18,11 +18,8 @@ use std::time::Instant;
 const TABLE: &str = "meta.last_maintenance";
 
 impl RedbStore {
-    fn file_bytes(&self) -> u64 {
-        self.file
-            .as_deref()
-            .and_then(|p| std::fs::metadata(p).ok())
-            .map_or(0, |m| m.len())
+    fn file_len(&self) -> u64 {
+        MaintenanceRepo::file_bytes(self).unwrap_or(0)
     }
 }
 
@@ -32,7 +29,7 @@ impl MaintenanceRepo for RedbStore {
             self.reopen()?;
         }
         let started = Instant::now();
-        let bytes_before = self.file_bytes();
+        let bytes_before = self.file_len();
         let mut guard = self.db.write().map_err(|_| poisoned())?;
         let acquired = Instant::now();
         let result = match guard.as_mut() {
@@ -49,7 +46,7 @@ impl MaintenanceRepo for RedbStore {
         let compacted = result?;
         let report = CompactionReport {
             bytes_before,
-            bytes_after: self.file_bytes(),
+            bytes_after: self.file_len(),
             compacted,
             wait_ms: (acquired - started).as_millis() as u64,
             pause_ms: pause.as_millis() as u64,
@@ -63,6 +60,11 @@ impl MaintenanceRepo for RedbStore {
             "store compacted"
         );
         Ok(report)
+    }
+
+    fn file_bytes(&self) -> Option<u64> {
+        let path = self.file.as_deref()?;
+        std::fs::metadata(path).ok().map(|m| m.len())
     }
 
     fn last_maintenance(&self) -> StoreResult<Option<MaintenanceRun>> {

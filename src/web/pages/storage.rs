@@ -41,6 +41,7 @@ struct RunView {
 struct StoragePage {
     chrome: Chrome,
     file: String,
+    reclaimable: String,
     totals: TableRow,
     tables: Vec<TableRow>,
     /// (size, segments and documents)
@@ -111,10 +112,13 @@ pub async fn page(
             let stats = store.table_stats();
             let file_bytes = std::fs::metadata(&file).map_or(0, |m| m.len());
             let index = maintenance.as_ref().and_then(|m| m.index_figures());
-            (stats, file_bytes, index)
+            let reclaimable = maintenance
+                .as_ref()
+                .and_then(|m| m.reclaimable_bytes().ok());
+            (stats, file_bytes, index, reclaimable)
         })
         .await;
-    let Some((Ok(stats), file_bytes, index)) = gathered else {
+    let Some((Ok(stats), file_bytes, index, reclaimable)) = gathered else {
         return super::store_failed();
     };
     let sum = |f: fn(&TableStats) -> u64| stats.iter().map(f).sum::<u64>();
@@ -144,6 +148,7 @@ pub async fn page(
     render(&StoragePage {
         chrome: Chrome::new(&state, &session, "storage", "Storage".into()),
         file: bytes(file_bytes),
+        reclaimable: reclaimable.map_or("-".to_string(), bytes),
         totals,
         tables: stats.iter().map(row).collect(),
         index: index.map(|i| {
