@@ -50,8 +50,9 @@ pub fn spawn_scheduler(
     })
 }
 
-/// Open the redb store of a stopped data directory, refusing to create one.
-fn open_existing(config: &Config) -> Result<RedbStore, AppError> {
+/// Open the redb store of a stopped data directory, refusing to create one. `while_running`
+/// tells what to do instead when the appliance holds it.
+fn open_existing(config: &Config, while_running: &str) -> Result<RedbStore, AppError> {
     let file = config.storage.dir.join(crate::store::redb::FILE_NAME);
     if !file.exists() {
         return Err(AppError::Refused(format!(
@@ -65,7 +66,7 @@ fn open_existing(config: &Config) -> Result<RedbStore, AppError> {
     RedbStore::open(&config.storage.dir, &options).map_err(|e| match e {
         OpenError::Locked { path } => AppError::Refused(format!(
             "the store at {path} is in use: tgbox is running on this data directory. Stop it \
-             first, or use the dashboard's Storage page (Compact now) while it runs"
+             first{while_running}"
         )),
         other => other.into(),
     })
@@ -80,7 +81,10 @@ pub struct CompactOutcome {
 
 /// `tgbox compact`: compact the store and the search index of a stopped data directory.
 pub fn compact_offline(config: &Config) -> Result<CompactOutcome, AppError> {
-    let store: SharedStore = Arc::new(open_existing(config)?);
+    let store: SharedStore = Arc::new(open_existing(
+        config,
+        ", or use the dashboard's Storage page (Compact now) while it runs",
+    )?);
     let report = store.compact()?;
     let dir = index_dir(&config.storage.dir);
     let index = if dir.exists() {
@@ -218,7 +222,7 @@ fn check_once(
 
 /// `tgbox check [--repair]` on a stopped data directory.
 pub fn check(config: &Config, repair: bool) -> Result<CheckOutcome, AppError> {
-    let mut redb = open_existing(config)?;
+    let mut redb = open_existing(config, "")?;
     let integrity_ok = redb.check_integrity()?;
     let store: SharedStore = Arc::new(redb);
     let (report, search) = check_once(&*store, config)?;
