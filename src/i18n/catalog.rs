@@ -170,7 +170,11 @@ pub fn check_catalogs() -> Vec<String> {
                 }
             }
             if lang.is_rtl() {
-                problems.extend(rtl_problems(text).into_iter().map(|p| format!("{code}: {key}: {p}")));
+                problems.extend(
+                    rtl_problems(text)
+                        .into_iter()
+                        .map(|p| format!("{code}: {key}: {p}")),
+                );
             }
         }
     }
@@ -197,7 +201,10 @@ pub(super) fn rtl_problems(template: &str) -> Vec<String> {
                         }
                     }
                 }
-                '&' if chars.peek().is_some_and(|c| c.is_ascii_alphanumeric() || *c == '#') => {
+                '&' if chars
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '#') =>
+                {
                     for c in chars.by_ref() {
                         if c == ';' {
                             break;

@@ -5,7 +5,11 @@ use crate::domain::LanguagePref;
 #[test]
 fn catalogs_are_complete_consistent_and_read_right_to_left() {
     let problems = check_catalogs();
-    assert!(problems.is_empty(), "catalog problems:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "catalog problems:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -106,7 +110,10 @@ fn persian_isolates_latin_names_numbers_and_commands() {
         )
     );
     assert!(rtl_problems(&page).is_empty(), "{page:?}");
-    assert!(page.contains("<code>\u{2068}from:@ali rust\u{2069}</code>"), "{page}");
+    assert!(
+        page.contains("<code>\u{2068}from:@ali rust\u{2069}</code>"),
+        "{page}"
+    );
 }
 
 #[test]

@@ -15,6 +15,7 @@
 #![doc(hidden)]
 
 pub mod fixtures;
+mod forget_cases;
 mod ingest_cases;
 mod kv_cases;
 mod lookup_cases;
@@ -23,6 +24,7 @@ mod read_cases;
 mod update_cases;
 mod view_cases;
 
+pub use forget_cases::*;
 pub use ingest_cases::*;
 pub use kv_cases::*;
 pub use lookup_cases::*;
@@ -124,6 +126,14 @@ pub const CASES: &[(&str, Case)] = &[
         "delete_messages_removes_rows_and_index_rows",
         delete_messages_removes_rows_and_index_rows,
     ),
+    (
+        "forget_user_removes_rows_and_index_rows",
+        forget_user_removes_rows_and_index_rows,
+    ),
+    (
+        "forget_unknown_user_is_a_no_op",
+        forget_unknown_user_is_a_no_op,
+    ),
 ];
 
 /// Run every case, each on a fresh store from `factory` (the `Box` keeps whatever the store
@@ -194,6 +204,8 @@ macro_rules! store_contract_tests {
             kv_scan_prefix_in_key_order,
             settings_roundtrip_and_announcement_index,
             delete_messages_removes_rows_and_index_rows,
+            forget_user_removes_rows_and_index_rows,
+            forget_unknown_user_is_a_no_op,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
