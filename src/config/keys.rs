@@ -167,6 +167,12 @@ pub const KEYS: &[KeySpec] = &[
         secret: false,
         help: "/search requests per user and minute, after a burst of 5, 1-10000",
     },
+    KeySpec {
+        key: "bot.dialogue_ttl_minutes",
+        default: Some("30"),
+        secret: false,
+        help: "minutes an unfinished dialogue (e.g. the /forget confirmation) is kept, 1-10080",
+    },
 ];
 
 pub(crate) fn spec(key: &str) -> Option<&'static KeySpec> {

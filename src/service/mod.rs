@@ -2,9 +2,12 @@
 //! through its traits (`SharedStore`) and return plain domain results that the bot and the
 //! dashboard render.
 
+pub mod forget;
+pub mod keys;
 mod rate_limit;
 pub mod search;
 
+pub use forget::{ForgetPreview, ForgetReport, ForgetService};
 pub use rate_limit::RateLimiter;
 pub use search::{
     Scope, SearchHit, SearchPage, SearchParams, SearchService, SearchServiceConfig,
