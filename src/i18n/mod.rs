@@ -29,7 +29,7 @@ pub struct Tr {
 }
 
 impl Tr {
-    pub fn new(lang: Lang) -> Tr {
+    pub const fn new(lang: Lang) -> Tr {
         Tr { lang }
     }
 
