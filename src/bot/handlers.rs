@@ -394,4 +394,17 @@ mod tests {
         let c = parse_command("/جستجو سلام", "tgbox_bot").unwrap();
         assert_eq!(c.args, "سلام");
     }
+
+    #[test]
+    fn help_reads_right_to_left_in_persian() {
+        let fa = help_text(Tr::new(Lang::Fa));
+        assert!(
+            crate::i18n::rtl_problems(&fa).is_empty(),
+            "{:?}",
+            crate::i18n::rtl_problems(&fa)
+        );
+        assert!(fa.contains("\u{2068}/forget\u{2069} — پاک کردن"), "{fa}");
+        let en = help_text(Tr::new(Lang::En));
+        assert!(en.contains("/search — search messages"), "{en}");
+    }
 }

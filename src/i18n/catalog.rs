@@ -186,7 +186,7 @@ pub fn check_catalogs() -> Vec<String> {
 /// isolate not closed, or a line whose first strong letter is left to right (Telegram would lay
 /// the whole line out left to right). Markup (`<b>`), entities (`&amp;`) and placeholders (filled
 /// isolated) are skipped.
-pub(super) fn rtl_problems(template: &str) -> Vec<String> {
+pub fn rtl_problems(template: &str) -> Vec<String> {
     let mut problems = Vec::new();
     for line in template.split('\n') {
         let mut depth = 0usize;

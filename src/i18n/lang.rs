@@ -83,11 +83,30 @@ pub fn has_rtl(s: &str) -> bool {
     s.chars().any(is_rtl_char)
 }
 
-/// `s` as it goes into a text of `lang`: in Persian always isolated (FSI … PDI), so Latin names,
-/// numbers, usernames and commands keep their order; in English only when it holds
-/// right-to-left letters. Empty stays empty.
+/// Whether `s` holds left-to-right letters or ASCII digits outside its own isolates (those
+/// would reorder the neutral characters around them inside right-to-left text).
+fn has_bare_ltr(s: &str) -> bool {
+    let mut depth = 0usize;
+    for c in s.chars() {
+        match c {
+            FSI | '\u{2066}' | '\u{2067}' => depth += 1,
+            PDI => depth = depth.saturating_sub(1),
+            c if depth == 0 && (c.is_ascii_alphanumeric() || is_ltr_char(c)) => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// `s` as it goes into a text of `lang`, isolated (FSI … PDI) when it could otherwise scramble
+/// its surroundings: in Persian when it holds Latin letters or ASCII digits (usernames, commands,
+/// dates); in English when it holds right-to-left letters (a Persian name). Persian text inside
+/// Persian stays as it is, so it keeps giving the line its right-to-left direction.
 pub fn isolate(lang: Lang, s: &str) -> String {
-    let needed = !s.is_empty() && (lang.is_rtl() || has_rtl(s));
+    let needed = match lang {
+        Lang::Fa => has_bare_ltr(s),
+        Lang::En => has_rtl(s),
+    };
     if needed {
         let mut out = String::with_capacity(s.len() + 6);
         out.push(FSI);

@@ -16,7 +16,7 @@ mod messages;
 #[cfg(test)]
 mod tests;
 
-pub use catalog::{check_catalogs, fill};
+pub use catalog::{check_catalogs, fill, rtl_problems};
 pub use lang::{FSI, Lang, PDI, has_rtl, isolate};
 pub use messages::Msg;
 
