@@ -294,8 +294,8 @@ impl Handlers {
             }
             return;
         };
-        let known = ["search", "start", "help", "settings", "forget"];
-        if !private && !known.contains(&cmd.name.as_str()) {
+        let known = COMMANDS.iter().any(|(name, _)| *name == cmd.name);
+        if !private && !known {
             // In groups, other bots' commands and typos are not ours to answer.
             return;
         }

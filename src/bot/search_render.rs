@@ -404,7 +404,8 @@ mod tests {
     #[test]
     fn persian_pages_read_right_to_left() {
         let fa = Tr::new(Lang::Fa);
-        let mut h = hit("use rust", vec![4..8]);
+        let rust = 4..8;
+        let mut h = hit("use rust", vec![rust]);
         h.author = "Ali".into();
         let text = page_html(fa, &page(vec![h], 12), true);
         assert!(text.starts_with("🔎 <b>۱۲</b> نتیجه برای"), "{text}");
