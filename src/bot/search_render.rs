@@ -428,11 +428,27 @@ mod tests {
         let text = query_error_text(fa, &e);
         assert!(text.starts_with("\u{2068}after:\u{2069} تاریخی"), "{text}");
         assert!(text.contains("\u{2068}after:2024-03-01\u{2069}"), "{text}");
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2024, 3, d).unwrap();
         for e in [
             QueryError::Empty,
             QueryError::UnclosedQuote,
             QueryError::TooLong { max: 256 },
+            QueryError::TooManyTerms { max: 16 },
             QueryError::Repeated { op: "from" },
+            QueryError::NegatedFilter { op: "in" },
+            QueryError::EmptyFilter {
+                op: "from",
+                example: "from:@alice",
+            },
+            QueryError::BadUser {
+                value: "@a b\"".into(),
+            },
+            QueryError::BadChat { value: "?".into() },
+            QueryError::NothingToSearch,
+            QueryError::EmptyDateRange {
+                after: day(1),
+                before: day(2),
+            },
         ] {
             assert_eq!(query_error_text(EN, &e), e.to_string());
             assert!(crate::i18n::has_rtl(&query_error_text(fa, &e)));
