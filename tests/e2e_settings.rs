@@ -331,7 +331,7 @@ async fn forget_erases_the_user_and_survives_a_restart() {
     let prompt = send(&server, alice_dm.id, alice.id, "/forget").await;
     assert!(prompt.text.contains("Delete everything"), "{}", prompt.text);
     assert!(
-        prompt.text.contains("That is 7 archived messages"),
+        prompt.text.contains("That is 9 archived messages"),
         "{}",
         prompt.text
     );

@@ -51,7 +51,10 @@ fn forget_removes_messages_in_pages_keys_and_rows() {
 
     let service = ForgetService::new(store.clone());
     let preview = service.preview(UserId(1)).unwrap();
-    assert_eq!((preview.messages, preview.chats), (n as u64, 1));
+    assert_eq!(
+        (preview.messages, preview.more, preview.chats),
+        (n as u64, false, 1)
+    );
     let report = service.forget(UserId(1), NOW).unwrap();
     assert_eq!(report.messages, n as u64);
     assert_eq!(report.keys, 3);

@@ -35,10 +35,14 @@ pub fn is_confirmation(text: &str) -> bool {
 }
 
 fn confirm_html(tr: Tr, preview: &ForgetPreview) -> String {
+    let mut messages = tr.num(preview.messages);
+    if preview.more {
+        messages.push('+');
+    }
     tr.f(
         Msg::ForgetConfirm,
         &[
-            ("messages", &tr.num(preview.messages)),
+            ("messages", &messages),
             ("chats", &tr.num(preview.chats)),
             ("yes", &html::escape(tr.t(Msg::ForgetYesButton))),
             ("word", &html::escape(tr.t(Msg::ForgetWord))),
@@ -212,8 +216,9 @@ mod tests {
 
     #[test]
     fn the_question_names_the_button_and_the_word() {
-        let preview = ForgetPreview {
+        let mut preview = ForgetPreview {
             messages: 12,
+            more: false,
             chats: 3,
         };
         let en = confirm_html(Tr::new(Lang::En), &preview);
@@ -222,6 +227,9 @@ mod tests {
         assert!(en.contains("<code>DELETE</code>"), "{en}");
         let fa = confirm_html(Tr::new(Lang::Fa), &preview);
         assert!(fa.contains("۱۲ پیام"), "{fa}");
+        preview.more = true;
+        let many = confirm_html(Tr::new(Lang::En), &preview);
+        assert!(many.contains("That is 12+ archived messages"), "{many}");
         assert!(fa.contains("<code>حذف</code>"), "{fa}");
     }
 }

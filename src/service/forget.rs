@@ -33,11 +33,17 @@ pub struct ForgetReport {
     pub settings: bool,
 }
 
+/// Most stored messages counted for the confirmation question.
+pub const PREVIEW_CAP: usize = 10_000;
+
 /// What the confirmation question shows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ForgetPreview {
-    /// Messages counted for the user (stored ones, unless retention removed some already).
+    /// The user's stored messages (joins and other service messages included), at most
+    /// [`PREVIEW_CAP`].
     pub messages: u64,
+    /// There are more than [`PREVIEW_CAP`].
+    pub more: bool,
     /// Chats the user is or was a member of (the private chat with the bot included).
     pub chats: u64,
 }
@@ -53,9 +59,13 @@ impl ForgetService {
     }
 
     pub fn preview(&self, user: UserId) -> Result<ForgetPreview, StoreError> {
-        let messages = self.store.user(user)?.map_or(0, |u| u.message_count);
+        let stored = self.store.messages_by_user(user, PREVIEW_CAP + 1)?.len();
         let chats = self.store.chats_of_user(user)?.len() as u64;
-        Ok(ForgetPreview { messages, chats })
+        Ok(ForgetPreview {
+            messages: stored.min(PREVIEW_CAP) as u64,
+            more: stored > PREVIEW_CAP,
+            chats,
+        })
     }
 
     /// Erase the user (see the module documentation). `now` is the key-value clock.
