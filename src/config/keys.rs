@@ -179,6 +179,12 @@ pub const KEYS: &[KeySpec] = &[
         secret: false,
         help: "also compact when this many MiB of the store file are reclaimable (0: never)",
     },
+    KeySpec {
+        key: "bot.dialogue_ttl_minutes",
+        default: Some("30"),
+        secret: false,
+        help: "minutes an unfinished dialogue (e.g. the /forget confirmation) is kept, 1-10080",
+    },
 ];
 
 pub(crate) fn spec(key: &str) -> Option<&'static KeySpec> {

@@ -2,10 +2,13 @@
 //! through its traits (`SharedStore`) and return plain domain results that the bot and the
 //! dashboard render.
 
+pub mod forget;
+pub mod keys;
 pub mod maintenance;
 mod rate_limit;
 pub mod search;
 
+pub use forget::{ForgetPreview, ForgetReport, ForgetService};
 pub use maintenance::{
     CleanupHooks, CleanupStatus, IndexCompactor, IndexFigures, MaintenanceError,
     MaintenanceSchedule, MaintenanceService,

@@ -15,6 +15,7 @@
 #![doc(hidden)]
 
 pub mod fixtures;
+mod forget_cases;
 mod ingest_cases;
 mod kv_cases;
 mod lookup_cases;
@@ -24,6 +25,7 @@ mod read_cases;
 mod update_cases;
 mod view_cases;
 
+pub use forget_cases::*;
 pub use ingest_cases::*;
 pub use kv_cases::*;
 pub use lookup_cases::*;
@@ -133,6 +135,14 @@ pub const CASES: &[(&str, Case)] = &[
     ),
     ("last_maintenance_round_trips", last_maintenance_round_trips),
     ("backup_stream_is_complete", backup_stream_is_complete),
+    (
+        "forget_user_removes_rows_and_index_rows",
+        forget_user_removes_rows_and_index_rows,
+    ),
+    (
+        "forget_unknown_user_is_a_no_op",
+        forget_unknown_user_is_a_no_op,
+    ),
 ];
 
 /// Run every case, each on a fresh store from `factory` (the `Box` keeps whatever the store
@@ -207,6 +217,8 @@ macro_rules! store_contract_tests {
             consistency_check_clean_and_rebuild_is_invisible,
             last_maintenance_round_trips,
             backup_stream_is_complete,
+            forget_user_removes_rows_and_index_rows,
+            forget_unknown_user_is_a_no_op,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -17,6 +17,7 @@ mod check;
 mod codec;
 mod compact;
 mod errors;
+mod forget;
 mod ingest;
 mod kv;
 mod meta;
