@@ -463,6 +463,7 @@ async fn storage_page_compacts_and_streams_a_backup() {
     assert!(html.contains("No compaction has run yet"), "{html}");
     assert!(html.contains("The retention sweep has not run yet"));
     assert!(html.contains("messages") && html.contains("fragmented"));
+    assert!(html.contains("segments"), "no search index figures");
     let csrf = field(&html, "csrf");
     let post = |path: &str, token: &str| {
         c.post(format!("{url}{path}"))
