@@ -5,6 +5,7 @@ pub mod bot;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod i18n;
 pub mod ingest;
 pub mod search;
 pub mod service;

@@ -307,6 +307,11 @@ async fn dashboard_in_chromium() {
             "broadcast",
             vec![(".card", 8), ("#broadcast-preview b", 1)],
         ),
+        (
+            "/storage".into(),
+            "storage",
+            vec![("#storage-tables tbody tr", 5), ("#compact-now", 1)],
+        ),
     ];
     for (path, name, expectations) in &pages {
         d.goto(&format!("{url}{path}")).await;

@@ -167,6 +167,7 @@ pub async fn start(
     config: &Config,
     store: SharedStore,
     registry: Arc<Registry>,
+    maintenance: Arc<crate::service::MaintenanceService>,
     shutdown: &CancellationToken,
 ) -> Result<Dashboard, AppError> {
     let stop = shutdown.child_token();
@@ -222,6 +223,7 @@ pub async fn start(
         registry,
         monitor,
         auth,
+        maintenance: Some(maintenance),
         settings: Arc::new(WebSettings {
             secure_cookies: config.web.secure_cookies,
             metrics_token,

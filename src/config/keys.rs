@@ -167,6 +167,24 @@ pub const KEYS: &[KeySpec] = &[
         secret: false,
         help: "/search requests per user and minute, after a burst of 5, 1-10000",
     },
+    KeySpec {
+        key: "maintenance.compact_at",
+        default: Some("04:30"),
+        secret: false,
+        help: "daily compaction of the store and search index, HH:MM UTC, or off",
+    },
+    KeySpec {
+        key: "maintenance.compact_fragmented_mb",
+        default: Some("128"),
+        secret: false,
+        help: "also compact when this many MiB of the store file are reclaimable (0: never)",
+    },
+    KeySpec {
+        key: "bot.dialogue_ttl_minutes",
+        default: Some("30"),
+        secret: false,
+        help: "minutes an unfinished dialogue (e.g. the /forget confirmation) is kept, 1-10080",
+    },
 ];
 
 pub(crate) fn spec(key: &str) -> Option<&'static KeySpec> {

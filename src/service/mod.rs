@@ -3,11 +3,19 @@
 //! dashboard render.
 
 pub mod broadcast;
+pub mod forget;
 pub mod html;
+pub mod keys;
+pub mod maintenance;
 pub mod pacer;
 mod rate_limit;
 pub mod search;
 
+pub use forget::{ForgetPreview, ForgetReport, ForgetService};
+pub use maintenance::{
+    CleanupHooks, CleanupStatus, IndexCompactor, IndexFigures, MaintenanceError,
+    MaintenanceSchedule, MaintenanceService,
+};
 pub use rate_limit::RateLimiter;
 pub use search::{
     Scope, SearchHit, SearchPage, SearchParams, SearchService, SearchServiceConfig,

@@ -16,18 +16,22 @@
 
 mod broadcast_cases;
 pub mod fixtures;
+mod forget_cases;
 mod ingest_cases;
 mod kv_cases;
 mod lookup_cases;
+mod maintenance_cases;
 mod purge_cases;
 mod read_cases;
 mod update_cases;
 mod view_cases;
 
 pub use broadcast_cases::*;
+pub use forget_cases::*;
 pub use ingest_cases::*;
 pub use kv_cases::*;
 pub use lookup_cases::*;
+pub use maintenance_cases::*;
 pub use purge_cases::*;
 pub use read_cases::*;
 pub use update_cases::*;
@@ -138,6 +142,21 @@ pub const CASES: &[(&str, Case)] = &[
         "broadcast_recovery_marks_in_flight_uncertain",
         broadcast_recovery_marks_in_flight_uncertain,
     ),
+    ("compaction_keeps_every_row", compaction_keeps_every_row),
+    (
+        "consistency_check_clean_and_rebuild_is_invisible",
+        consistency_check_clean_and_rebuild_is_invisible,
+    ),
+    ("last_maintenance_round_trips", last_maintenance_round_trips),
+    ("backup_stream_is_complete", backup_stream_is_complete),
+    (
+        "forget_user_removes_rows_and_index_rows",
+        forget_user_removes_rows_and_index_rows,
+    ),
+    (
+        "forget_unknown_user_is_a_no_op",
+        forget_unknown_user_is_a_no_op,
+    ),
 ];
 
 /// Run every case, each on a fresh store from `factory` (the `Box` keeps whatever the store
@@ -211,6 +230,12 @@ macro_rules! store_contract_tests {
             broadcast_jobs_and_transitions,
             broadcast_claim_is_at_most_once,
             broadcast_recovery_marks_in_flight_uncertain,
+            compaction_keeps_every_row,
+            consistency_check_clean_and_rebuild_is_invisible,
+            last_maintenance_round_trips,
+            backup_stream_is_complete,
+            forget_user_removes_rows_and_index_rows,
+            forget_unknown_user_is_a_no_op,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
