@@ -7,11 +7,13 @@
 mod appliance;
 mod builder;
 mod keys;
+mod upkeep;
 
 pub use appliance::{AppConfig, TelegramMode, WebhookConfig};
 pub use builder::ConfigBuilder;
 pub(crate) use keys::spec;
 pub use keys::{KEYS, KeySpec, env_name};
+pub use upkeep::{CacheConfig, RetentionConfig};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -171,6 +173,8 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub app: AppConfig,
     pub search: SearchConfig,
+    pub cache: CacheConfig,
+    pub retention: RetentionConfig,
     /// Where each key's value came from.
     pub origins: BTreeMap<&'static str, Origin>,
     /// Unknown keys and similar non-fatal findings; logged once logging is up.
@@ -274,6 +278,7 @@ impl Config {
             ),
         ];
         values.extend(self.search.render());
+        values.extend(upkeep::rendered(self));
         // Keys of one section are printed together, whatever order they were added in.
         let mut sections: Vec<(&str, String)> = Vec::new();
         for (key, value) in values.into_iter().chain(appliance::rendered(self)) {
