@@ -20,6 +20,7 @@ mod kv_cases;
 mod lookup_cases;
 mod purge_cases;
 mod read_cases;
+mod retention_cases;
 mod update_cases;
 mod view_cases;
 
@@ -28,6 +29,7 @@ pub use kv_cases::*;
 pub use lookup_cases::*;
 pub use purge_cases::*;
 pub use read_cases::*;
+pub use retention_cases::*;
 pub use update_cases::*;
 pub use view_cases::*;
 
@@ -124,6 +126,14 @@ pub const CASES: &[(&str, Case)] = &[
         "delete_messages_removes_rows_and_index_rows",
         delete_messages_removes_rows_and_index_rows,
     ),
+    (
+        "chat_retention_override_survives_ingest",
+        chat_retention_override_survives_ingest,
+    ),
+    (
+        "messages_by_time_cursor_steps_past_kept_rows",
+        messages_by_time_cursor_steps_past_kept_rows,
+    ),
 ];
 
 /// Run every case, each on a fresh store from `factory` (the `Box` keeps whatever the store
@@ -194,6 +204,8 @@ macro_rules! store_contract_tests {
             kv_scan_prefix_in_key_order,
             settings_roundtrip_and_announcement_index,
             delete_messages_removes_rows_and_index_rows,
+            chat_retention_override_survives_ingest,
+            messages_by_time_cursor_steps_past_kept_rows,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
