@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod demo;
 mod intake;
 pub mod offline;
+pub mod retention;
 pub mod search;
 pub mod supervise;
 
@@ -13,6 +14,7 @@ pub use intake::{SECRET_FILE, load_or_create_secret};
 pub use supervise::Notifier;
 
 use crate::bot::{self, Handlers};
+use crate::cache::{AppCache, CachedStore};
 use crate::config::{Backend, Config, Secret, StorageConfig};
 use crate::ingest::{Writer, WriterConfig};
 use crate::store::redb::{RedbOptions, RedbStore};
@@ -168,6 +170,10 @@ pub async fn run_with_store(
     shutdown: CancellationToken,
 ) -> Result<(), AppError> {
     let registry = metrics.registry();
+    // Everything below (writer, bot, search, dashboard) goes through the cache, so every write
+    // the app makes invalidates what it changed.
+    let cache = Arc::new(AppCache::new(&config.cache, registry.cache().clone()));
+    let store: SharedStore = Arc::new(CachedStore::new(store, cache.clone()));
     let (search_config, search_store, search_registry) =
         (config.clone(), store.clone(), registry.clone());
     let search = blocking(move || {
@@ -182,7 +188,14 @@ pub async fn run_with_store(
     };
     let (writer, writer_handle) =
         Writer::start(store.clone(), writer_config, metrics).map_err(AppError::Thread)?;
-    let dashboard = match dashboard::start(config, store.clone(), registry.clone(), &shutdown).await
+    let dashboard = match dashboard::start(
+        config,
+        store.clone(),
+        registry.clone(),
+        cache.clone(),
+        &shutdown,
+    )
+    .await
     {
         Ok(d) => d,
         Err(e) => {
@@ -241,6 +254,13 @@ async fn run_bot(
     let start_after = blocking(move || read_store.last_update_id()).await??;
 
     let tracker = TaskTracker::new();
+    let sweeper = retention::service(config, store.clone(), search.commit_hook().0);
+    retention::spawn(
+        &tracker,
+        sweeper,
+        config.retention.sweep_interval,
+        shutdown.clone(),
+    );
     let handlers = Handlers::with_registry(
         tg.bot.clone(),
         tg.identity.username.clone(),

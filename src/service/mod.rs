@@ -3,9 +3,11 @@
 //! dashboard render.
 
 mod rate_limit;
+pub mod retention;
 pub mod search;
 
 pub use rate_limit::RateLimiter;
+pub use retention::{RetentionError, RetentionService, RetentionSettings, SweepReport};
 pub use search::{
     Scope, SearchHit, SearchPage, SearchParams, SearchService, SearchServiceConfig,
     SearchServiceError,

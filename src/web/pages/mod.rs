@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama templates in `templates/`). Every page shares [`Chrome`]: the
 //! navigation, the logout form's CSRF token, and the memory warning.
 
+pub mod chat_retention;
 pub mod chats;
 pub mod logs;
 pub mod overview;
