@@ -72,29 +72,32 @@ impl RateLimiter {
     }
 }
 
-/// The sliding estimate: all of the current window plus the previous one's overlapping share.
+/// The sliding estimate: all of the current window plus the previous one's overlapping share,
+/// rounded down (so a steady stream gets the full `limit` per window, not one less).
 fn weighted(previous: i64, current: i64, elapsed: i64, w: i64) -> f64 {
-    previous as f64 * (1.0 - elapsed as f64 / w as f64) + current as f64
+    (previous as f64 * (1.0 - elapsed as f64 / w as f64)).floor() + current as f64
 }
 
 /// How long until one more request fits, given the counts without it.
 fn wait(previous: i64, current: i64, elapsed: i64, w: i64, limit: f64) -> Duration {
     let (p, c, wf) = (previous as f64, current as f64, w as f64);
-    // Within this window: p (1 - t/w) + c + 1 <= limit.
-    let room = limit - 1.0 - c;
-    let ms = if room >= 0.0 && p > 0.0 {
-        let t = wf * (1.0 - room / p);
-        (t - elapsed as f64).max(0.0)
-    } else {
-        // In the next window this one is the previous: c (1 - t/w) + 1 <= limit.
-        let t = if c > 0.0 {
-            (wf * (1.0 - (limit - 1.0) / c)).max(0.0)
-        } else {
+    // The first instant t (ms into a window) where floor(prev (1 - t/w)) + cur + 1 <= limit,
+    // that is prev (1 - t/w) < limit - cur.
+    let first = |prev: f64, cur: f64| -> f64 {
+        let k = limit - cur;
+        if prev < k {
             0.0
-        };
-        (wf - elapsed as f64) + t
+        } else {
+            (wf * (1.0 - k / prev)).floor() + 1.0
+        }
     };
-    Duration::from_millis(ms.ceil().max(1.0) as u64)
+    let ms = if c + 1.0 <= limit {
+        (first(p, c) - elapsed as f64).max(0.0)
+    } else {
+        // Not in this window: in the next, this window's count is the previous one.
+        (wf - elapsed as f64) + first(c, 0.0)
+    };
+    Duration::from_millis(ms.max(1.0) as u64)
 }
 
 #[cfg(test)]
@@ -175,7 +178,9 @@ mod tests {
     #[test]
     fn wait_is_never_zero() {
         assert!(wait(0, 5, 0, 1000, 5.0) >= Duration::from_millis(1));
-        assert_eq!(wait(0, 5, 0, 1000, 5.0), Duration::from_millis(1000 + 200));
-        assert_eq!(wait(4, 0, 0, 1000, 4.0), Duration::from_millis(250));
+        assert_eq!(wait(0, 5, 0, 1000, 5.0), Duration::from_millis(1001));
+        assert_eq!(wait(8, 0, 0, 1000, 4.0), Duration::from_millis(501));
+        // floor(8 (1 - 501/1000)) + 0 + 1 = 4: fits at 501 ms, not at 500.
+        assert!(weighted(8, 1, 501, 1000) <= 4.0 && weighted(8, 1, 500, 1000) > 4.0);
     }
 }
