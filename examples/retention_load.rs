@@ -22,8 +22,8 @@ use tgbox::domain::{
     Timestamp, UpdateContent, UpdateId, UserId, UserProfile,
 };
 use tgbox::service::{RetentionService, RetentionSettings};
+use tgbox::store::SharedStore;
 use tgbox::store::redb::{RedbOptions, RedbStore};
-use tgbox::store::{IngestSink, MetaRepo, SharedStore};
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
@@ -79,11 +79,11 @@ fn writer_load(
     let now = chrono::Utc::now().timestamp();
     let mut update = first_update;
     while !stop.load(Ordering::SeqCst) {
-        let batch: Vec<IncomingUpdate> = (0..10)
+        let batch: Vec<IncomingUpdate> = (0..10u64)
             .map(|k| {
                 update += 1;
                 let chat = i64::from(update) % CHATS;
-                message(update, chat, 10_000_000 + update as i32, now, 1 + u64::from(k))
+                message(update, chat, 10_000_000 + update as i32, now, 1 + k)
             })
             .collect();
         let t = Instant::now();
@@ -110,9 +110,8 @@ fn main() {
     let seconds = arg("--seconds", 10);
     let batch = arg("--batch", 1000) as usize;
     let dir = tempfile::tempdir().expect("temp dir");
-    let store: SharedStore = Arc::new(
-        RedbStore::open(dir.path(), &RedbOptions::default()).expect("open store"),
-    );
+    let store: SharedStore =
+        Arc::new(RedbStore::open(dir.path(), &RedbOptions::default()).expect("open store"));
     let now = chrono::Utc::now().timestamp();
     let old = now - 100 * 86_400;
     let expired = total * expired_pct / 100;
@@ -124,8 +123,18 @@ fn main() {
         update += 1;
         let chat = (i % CHATS as u64) as usize;
         next_id[chat] += 1;
-        let date = if i < expired { old + (i as i64) / 100 } else { now - 3600 };
-        pending.push(message(update, chat as i64, next_id[chat], date, 1 + i % 5000));
+        let date = if i < expired {
+            old + (i as i64) / 100
+        } else {
+            now - 3600
+        };
+        pending.push(message(
+            update,
+            chat as i64,
+            next_id[chat],
+            date,
+            1 + i % 5000,
+        ));
         if pending.len() == 5000 {
             store.ingest(&pending).expect("fill");
             pending.clear();

@@ -10,11 +10,9 @@ use std::time::Duration;
 use tgbox::domain::{ChatId, IncomingUpdate, MessageId, Timestamp, UserId};
 use tgbox::search::{IndexerConfig, SearchIndex, SearchRequest, SortOrder, catch_up, query};
 use tgbox::service::{RetentionService, RetentionSettings};
+use tgbox::store::SharedStore;
 use tgbox::store::contract::fixtures::{T0, group, new_message, person, text};
 use tgbox::store::redb::{RedbOptions, RedbStore};
-use tgbox::store::{
-    ChatRepo, IngestSink, KvRepo, MessageRepo, MetaRepo, RetentionRepo, SharedStore, UserRepo,
-};
 
 const DAY: i64 = 86_400;
 /// "Now" for the sweeps: 100 days after the fixtures' origin.

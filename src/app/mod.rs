@@ -188,6 +188,9 @@ pub async fn run_with_store(
     };
     let (writer, writer_handle) =
         Writer::start(store.clone(), writer_config, metrics).map_err(AppError::Thread)?;
+    // The retention sweep (scheduled in `run_bot`); a Storage page gets this handle for
+    // `run_now()` / `last_report()`.
+    let sweeper = retention::service(config, store.clone(), search.commit_hook().0);
     let dashboard = match dashboard::start(
         config,
         store.clone(),
@@ -212,6 +215,7 @@ pub async fn run_with_store(
         store,
         registry,
         search,
+        sweeper,
         writer,
         writer_handle,
         shutdown,
@@ -230,6 +234,7 @@ async fn run_bot(
     store: SharedStore,
     registry: Arc<crate::telemetry::Registry>,
     search: search::SearchRuntime,
+    sweeper: Arc<crate::service::RetentionService>,
     writer: Writer,
     writer_handle: crate::ingest::WriterHandle,
     shutdown: CancellationToken,
@@ -254,7 +259,6 @@ async fn run_bot(
     let start_after = blocking(move || read_store.last_update_id()).await??;
 
     let tracker = TaskTracker::new();
-    let sweeper = retention::service(config, store.clone(), search.commit_hook().0);
     retention::spawn(
         &tracker,
         sweeper,

@@ -15,8 +15,9 @@
 //!   chat's cutoff and stopping at the first page that reaches a newer message.
 //!
 //! Every batch is one `delete_messages` transaction (rows, index rows, outbox `Delete`s, so the
-//! search index follows); counters stay. Between batches the sweep pauses briefly so the ingest
-//! writer gets the write lock. The report of the last sweep is kept in the key-value table
+//! search index follows); counters stay. After each batch the sweep pauses for as long as the
+//! batch took (at least `pause`), so it holds the write lock at most half of the time and a
+//! commit of the ingest writer waits at most one batch. The report of the last sweep is kept in the key-value table
 //! (`retention:last_report`) so it survives a restart.
 
 use crate::domain::{ChatId, MessageId, Timestamp};
@@ -38,7 +39,8 @@ pub struct RetentionSettings {
     pub days: u32,
     /// Messages per transaction.
     pub batch_size: usize,
-    /// Pause between two batches (lets the ingest writer in).
+    /// Least pause between two batches; the pause is as long as the batch took if that is
+    /// longer (lets the ingest writer in).
     pub pause: Duration,
 }
 
@@ -190,6 +192,7 @@ impl RetentionService {
             if stop() {
                 return Ok(false);
             }
+            let started = Instant::now();
             let n = self.store.kv_sweep_expired(now, limit)?;
             report.keys_removed += n;
             if n > 0 {
@@ -198,7 +201,7 @@ impl RetentionService {
             if (n as usize) < limit {
                 break;
             }
-            std::thread::sleep(self.settings.pause);
+            self.pause_after(started.elapsed());
         }
         Ok(true)
     }
@@ -275,13 +278,22 @@ impl RetentionService {
         if keys.is_empty() {
             return Ok(());
         }
+        let started = Instant::now();
         report.messages_removed += self.store.delete_messages(keys)?;
         report.batches += 1;
         if let Some(wake) = &self.on_batch {
             wake();
         }
-        std::thread::sleep(self.settings.pause);
+        self.pause_after(started.elapsed());
         Ok(())
+    }
+
+    /// Sleep as long as the batch took (at least `pause`, at most a second).
+    fn pause_after(&self, batch: Duration) {
+        let pause = batch.max(self.settings.pause).min(Duration::from_secs(1));
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
+        }
     }
 }
 
