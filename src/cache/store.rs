@@ -540,7 +540,7 @@ mod tests {
             announcements: false,
         };
         store.set_user_settings(u, &fa).unwrap();
-        assert_eq!(store.user_settings(u).unwrap(), Some(fa.clone()));
+        assert_eq!(store.user_settings(u).unwrap(), Some(fa));
         assert!(store.delete_user_settings(u).unwrap());
         assert_eq!(store.user_settings(u).unwrap(), None);
         // A write that bypasses the cache (straight to the store) shows after the TTL.
