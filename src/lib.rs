@@ -6,6 +6,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod i18n;
 pub mod ingest;
 pub mod search;
 pub mod service;

@@ -271,7 +271,11 @@ async fn run_bot(
         store.clone(),
         Some(registry),
     )
-    .with_search(search.service.clone());
+    .with_search(search.service.clone())
+    .with_dialogue_ttl(config.bot.dialogue_ttl);
+    for problem in crate::i18n::check_catalogs() {
+        tracing::warn!(%problem, "text catalog");
+    }
     let intake_result = intake::run(intake::Intake {
         config,
         tg,

@@ -14,9 +14,9 @@ use crate::domain::{
     StoredMessage, Timestamp, UpdateContent, UpdateId, User, UserId, UserSettings,
 };
 use crate::store::{
-    ChatRepo, IngestOutcome, IngestSink, KvRepo, KvTtl, MessageRepo, MetaRepo, OutboxRepo,
-    QuarantineRepo, RetentionRepo, SettingsRepo, SharedStore, Store, StoreCounts, StoreResult,
-    TableStats, UnixMillis, UserRepo,
+    ChatRepo, ForgottenUser, IngestOutcome, IngestSink, KvRepo, KvTtl, MessageRepo, MetaRepo,
+    OutboxRepo, QuarantineRepo, RetentionRepo, SettingsRepo, SharedStore, Store, StoreCounts,
+    StoreResult, TableStats, UnixMillis, UserRepo,
 };
 use crate::telemetry::CacheCounters;
 use std::any::Any;
@@ -273,6 +273,19 @@ impl UserRepo for CachedStore {
     }
     fn user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
         self.inner.user_by_username(username)
+    }
+    fn forget_user(&self, id: UserId) -> StoreResult<ForgottenUser> {
+        let result = self.inner.forget_user(id);
+        // The user row, their settings, every membership and the private chat (id = user id).
+        self.cache.invalidate(&[
+            Key::User(id),
+            Key::Settings(id),
+            Key::Chat(ChatId(id.0 as i64)),
+        ]);
+        self.cache
+            .lru
+            .invalidate_where(|k| matches!(k, Key::Member(_, u) if *u == id));
+        result
     }
 }
 
@@ -566,6 +579,39 @@ mod tests {
             store.chat(ChatId(-5)).unwrap().unwrap().retention_days,
             Some(3)
         );
+    }
+
+    #[test]
+    fn forget_user_drops_every_cached_row_of_the_user() {
+        let (store, _, _dir) = cached(60);
+        let (g, a, b) = (group(-1, "g"), person(1, "Ann"), person(2, "Bob"));
+        store
+            .ingest(&[
+                new_message(1, text(&g, Some(&a), 1, 10, "hi")),
+                new_message(2, text(&g, Some(&b), 2, 11, "yo")),
+            ])
+            .unwrap();
+        store
+            .set_user_settings(UserId(1), &UserSettings::default())
+            .unwrap();
+        assert!(store.user(UserId(1)).unwrap().is_some());
+        assert!(store.member(ChatId(-1), UserId(1)).unwrap().is_some());
+        assert!(store.user_settings(UserId(1)).unwrap().is_some());
+        store.user(UserId(2)).unwrap();
+        let keys: Vec<_> = store
+            .messages_by_user(UserId(1), 10)
+            .unwrap()
+            .iter()
+            .map(|m| (m.chat_id, m.message_id))
+            .collect();
+        store.delete_messages(&keys).unwrap();
+        store.forget_user(UserId(1)).unwrap();
+        assert_eq!(store.user(UserId(1)).unwrap(), None);
+        assert_eq!(store.member(ChatId(-1), UserId(1)).unwrap(), None);
+        assert_eq!(store.user_settings(UserId(1)).unwrap(), None);
+        let hits = snapshot(&store).hits;
+        assert!(store.user(UserId(2)).unwrap().is_some());
+        assert_eq!(snapshot(&store).hits, hits + 1, "others stay cached");
     }
 
     #[test]

@@ -209,6 +209,12 @@ pub const KEYS: &[KeySpec] = &[
         secret: false,
         help: "messages removed per retention transaction, 10-100000",
     },
+    KeySpec {
+        key: "bot.dialogue_ttl_minutes",
+        default: Some("30"),
+        secret: false,
+        help: "minutes an unfinished dialogue (e.g. the /forget confirmation) is kept, 1-10080",
+    },
 ];
 
 pub(crate) fn spec(key: &str) -> Option<&'static KeySpec> {

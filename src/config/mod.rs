@@ -163,6 +163,22 @@ pub struct SearchConfig {
     pub rate_per_minute: u32,
 }
 
+/// The bot's own behaviour (`bot.*`).
+#[derive(Clone, Debug)]
+pub struct BotConfig {
+    /// How long an unfinished dialogue (a multi-step flow such as `/forget`) is kept.
+    pub dialogue_ttl: Duration,
+}
+
+impl BotConfig {
+    fn render(&self) -> Vec<(&'static str, String)> {
+        vec![(
+            "bot.dialogue_ttl_minutes",
+            (self.dialogue_ttl.as_secs() / 60).to_string(),
+        )]
+    }
+}
+
 /// The effective configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -175,6 +191,7 @@ pub struct Config {
     pub search: SearchConfig,
     pub cache: CacheConfig,
     pub retention: RetentionConfig,
+    pub bot: BotConfig,
     /// Where each key's value came from.
     pub origins: BTreeMap<&'static str, Origin>,
     /// Unknown keys and similar non-fatal findings; logged once logging is up.
@@ -279,6 +296,7 @@ impl Config {
         ];
         values.extend(self.search.render());
         values.extend(upkeep::rendered(self));
+        values.extend(self.bot.render());
         // Keys of one section are printed together, whatever order they were added in.
         let mut sections: Vec<(&str, String)> = Vec::new();
         for (key, value) in values.into_iter().chain(appliance::rendered(self)) {

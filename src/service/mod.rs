@@ -2,10 +2,13 @@
 //! through its traits (`SharedStore`) and return plain domain results that the bot and the
 //! dashboard render.
 
+pub mod forget;
+pub mod keys;
 mod rate_limit;
 pub mod retention;
 pub mod search;
 
+pub use forget::{ForgetPreview, ForgetReport, ForgetService};
 pub use rate_limit::RateLimiter;
 pub use retention::{RetentionError, RetentionService, RetentionSettings, SweepReport};
 pub use search::{

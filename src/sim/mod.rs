@@ -238,6 +238,15 @@ impl Sim {
         self.lock().commands()
     }
 
+    /// The commands of the last `setMyCommands` for the default scope and this `language_code`.
+    pub fn commands_for_language(&self, language_code: &str) -> Vec<(String, String)> {
+        self.lock()
+            .commands
+            .get(&format!("default|{language_code}"))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     pub fn users(&self) -> Vec<SimUser> {
         self.lock().users()
     }

@@ -15,6 +15,7 @@
 #![doc(hidden)]
 
 pub mod fixtures;
+mod forget_cases;
 mod ingest_cases;
 mod kv_cases;
 mod lookup_cases;
@@ -24,6 +25,7 @@ mod retention_cases;
 mod update_cases;
 mod view_cases;
 
+pub use forget_cases::*;
 pub use ingest_cases::*;
 pub use kv_cases::*;
 pub use lookup_cases::*;
@@ -134,6 +136,14 @@ pub const CASES: &[(&str, Case)] = &[
         "messages_by_time_cursor_steps_past_kept_rows",
         messages_by_time_cursor_steps_past_kept_rows,
     ),
+    (
+        "forget_user_removes_rows_and_index_rows",
+        forget_user_removes_rows_and_index_rows,
+    ),
+    (
+        "forget_unknown_user_is_a_no_op",
+        forget_unknown_user_is_a_no_op,
+    ),
 ];
 
 /// Run every case, each on a fresh store from `factory` (the `Box` keeps whatever the store
@@ -206,6 +216,8 @@ macro_rules! store_contract_tests {
             delete_messages_removes_rows_and_index_rows,
             chat_retention_override_survives_ingest,
             messages_by_time_cursor_steps_past_kept_rows,
+            forget_user_removes_rows_and_index_rows,
+            forget_unknown_user_is_a_no_op,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -99,6 +99,24 @@ pub trait UserRepo {
     fn users_by_activity(&self, limit: usize) -> StoreResult<Vec<User>>;
     /// The user last seen with this username: case-insensitive, a leading `@` is ignored.
     fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
+    /// Remove what is stored about a user apart from their messages (remove those first, with
+    /// [`MessageRepo::delete_messages`]) and their key-value keys: the user row with its
+    /// `users_by_activity` and username index rows, every membership (member rows and their
+    /// `member_chats` index), the private chat with the bot once no message is left in it, and
+    /// the settings; in one durable transaction. Per-chat counters stay (anonymous totals).
+    /// Idempotent: forgetting an unknown user removes nothing.
+    fn forget_user(&self, id: UserId) -> StoreResult<ForgottenUser>;
+}
+
+/// What [`UserRepo::forget_user`] removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ForgottenUser {
+    pub user_row: bool,
+    /// Member rows removed (one per chat the user was, or had been, a member of).
+    pub memberships: u64,
+    /// The private chat with the bot.
+    pub private_chat: bool,
+    pub settings: bool,
 }
 
 pub trait ChatRepo {

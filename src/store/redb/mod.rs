@@ -14,6 +14,7 @@
 
 mod codec;
 mod errors;
+mod forget;
 mod ingest;
 mod kv;
 mod meta;
