@@ -277,11 +277,11 @@ impl UserRepo for CachedStore {
     fn forget_user(&self, id: UserId) -> StoreResult<ForgottenUser> {
         let result = self.inner.forget_user(id);
         // The user row, their settings, every membership and the private chat (id = user id).
-        self.cache.invalidate(&[
-            Key::User(id),
-            Key::Settings(id),
-            Key::Chat(ChatId(id.0 as i64)),
-        ]);
+        let mut keys = vec![Key::User(id), Key::Settings(id)];
+        if let Ok(chat) = i64::try_from(id.0) {
+            keys.push(Key::Chat(ChatId(chat)));
+        }
+        self.cache.invalidate(&keys);
         self.cache
             .lru
             .invalidate_where(|k| matches!(k, Key::Member(_, u) if *u == id));

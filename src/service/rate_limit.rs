@@ -4,8 +4,9 @@
 //! allows `burst` at once and `per_minute` per minute in the long run, like the token bucket it
 //! replaces.
 //!
-//! Keys: `ratelimit:<name>:<key>:<window number>`, created by `kv_incr` with a TTL of two
-//! windows (the retention sweep removes the expired ones). A request that is refused is not
+//! Keys: `<key>:<window number>`, created by `kv_incr` with a TTL of two windows (the retention
+//! sweep removes the expired ones). A per-user limit names its key under the user's prefix
+//! (`service::keys`: `user:<id>:rate:search`) so `/forget` removes it. A request that is refused is not
 //! counted. A store failure lets the request through (this is a politeness limit) and is logged.
 
 use crate::store::{SharedStore, StoreError, UnixMillis, now_millis};
@@ -13,19 +14,17 @@ use std::time::Duration;
 
 pub struct RateLimiter {
     store: SharedStore,
-    name: &'static str,
     limit: u32,
     window_ms: i64,
 }
 
 impl RateLimiter {
-    /// `burst` at once, `per_minute` per minute after that, for the limiter called `name`.
-    pub fn new(store: SharedStore, name: &'static str, burst: u32, per_minute: u32) -> Self {
+    /// `burst` at once, `per_minute` per minute after that, per key.
+    pub fn new(store: SharedStore, burst: u32, per_minute: u32) -> Self {
         let burst = burst.max(1);
         let window_ms = (i64::from(burst) * 60_000 / i64::from(per_minute.max(1))).max(1);
         RateLimiter {
             store,
-            name,
             limit: burst,
             window_ms,
         }
@@ -40,7 +39,7 @@ impl RateLimiter {
         match self.try_check(key, now) {
             Ok(verdict) => verdict,
             Err(e) => {
-                tracing::warn!(limiter = self.name, error = %e, "rate limit not checked");
+                tracing::warn!(key, error = %e, "rate limit not checked");
                 Ok(())
             }
         }
@@ -50,8 +49,8 @@ impl RateLimiter {
         let w = self.window_ms;
         let window = now.div_euclid(w);
         let elapsed = now.rem_euclid(w);
-        let current_key = format!("ratelimit:{}:{key}:{window}", self.name);
-        let previous_key = format!("ratelimit:{}:{key}:{}", self.name, window - 1);
+        let current_key = format!("{key}:{window}");
+        let previous_key = format!("{key}:{}", window - 1);
         let previous = match self.store.kv_get(&previous_key, now)? {
             Some(v) => std::str::from_utf8(&v)
                 .ok()
@@ -115,7 +114,7 @@ mod tests {
     #[test]
     fn burst_then_steady_rate_per_key() {
         let (store, _dir) = store();
-        let limiter = RateLimiter::new(store.clone(), "t", 3, 60); // window 3 s
+        let limiter = RateLimiter::new(store.clone(), 3, 60); // window 3 s
         let t0 = 1_700_000_001_000; // on a window boundary
         for _ in 0..3 {
             assert!(limiter.check_at("1", t0).is_ok());
@@ -141,7 +140,7 @@ mod tests {
     #[test]
     fn long_run_rate_matches_per_minute() {
         let (store, _dir) = store();
-        let limiter = RateLimiter::new(store, "t", 5, 20); // window 15 s
+        let limiter = RateLimiter::new(store, 5, 20); // window 15 s
         let t0 = 1_700_000_000_000;
         let mut allowed = 0;
         // Ask every 500 ms for 10 minutes.
@@ -161,15 +160,23 @@ mod tests {
         {
             let store: SharedStore =
                 Arc::new(RedbStore::open(dir.path(), &RedbOptions::default()).unwrap());
-            let limiter = RateLimiter::new(store, "t", 2, 60);
-            assert!(limiter.check_at("9", t0).is_ok());
-            assert!(limiter.check_at("9", t0).is_ok());
-            assert!(limiter.check_at("9", t0).is_err());
+            let limiter = RateLimiter::new(store, 2, 60);
+            assert!(limiter.check_at("user:9:rate:search", t0).is_ok());
+            assert!(limiter.check_at("user:9:rate:search", t0).is_ok());
+            assert!(limiter.check_at("user:9:rate:search", t0).is_err());
         }
         let store: SharedStore =
             Arc::new(RedbStore::open(dir.path(), &RedbOptions::default()).unwrap());
-        let limiter = RateLimiter::new(store.clone(), "t", 2, 60);
-        assert!(limiter.check_at("9", t0 + 10).is_err(), "state survived");
+        let limiter = RateLimiter::new(store.clone(), 2, 60);
+        assert!(
+            limiter.check_at("user:9:rate:search", t0 + 10).is_err(),
+            "state survived"
+        );
+        // Under the user's prefix, where /forget finds it.
+        assert_eq!(
+            store.kv_scan_prefix("user:9:", t0 + 10, 10).unwrap().len(),
+            1
+        );
         // The counters expire (two windows) and the sweep removes them.
         assert_eq!(store.kv_sweep_expired(t0 + 60_000, 100).unwrap(), 1);
         assert_eq!(store.kv_len(t0 + 60_000).unwrap(), 0);

@@ -137,12 +137,7 @@ pub struct SearchService {
 
 impl SearchService {
     pub fn new(store: SharedStore, index: Arc<SearchIndex>, config: SearchServiceConfig) -> Self {
-        let limiter = RateLimiter::new(
-            store.clone(),
-            "search",
-            config.rate_burst,
-            config.rate_per_minute,
-        );
+        let limiter = RateLimiter::new(store.clone(), config.rate_burst, config.rate_per_minute);
         SearchService {
             store,
             index,
@@ -184,7 +179,7 @@ impl SearchService {
     ) -> Result<SearchPage, SearchServiceError> {
         if let Some(user) = p.requester {
             self.limiter
-                .check(&user.to_string())
+                .check(&format!("{}rate:search", super::keys::user_prefix(user)))
                 .map_err(|retry_after| SearchServiceError::RateLimited { retry_after })?;
         }
         let parsed = query::parse(p.query)?;
