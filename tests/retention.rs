@@ -308,3 +308,45 @@ fn sweep_under_live_ingest_loses_nothing_new() {
         "counters keep what was said"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_sweep_runs_on_the_tracker_and_stops_on_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let g = group(-1, "g");
+    let a = person(1, "a");
+    // Dated long ago relative to the real clock (the task sweeps as of now).
+    store
+        .ingest(&[new_message(1, text(&g, Some(&a), 1, -400 * DAY, "old"))])
+        .unwrap();
+    let service = Arc::new(RetentionService::new(store.clone(), settings(30, 10)));
+    let tracker = tokio_util::task::TaskTracker::new();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    tgbox::app::retention::spawn_with_first(
+        &tracker,
+        service.clone(),
+        Duration::from_millis(10),
+        Duration::from_secs(3600),
+        shutdown.clone(),
+    );
+    let mut report = None;
+    for _ in 0..500 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let s = service.clone();
+        report = tokio::task::spawn_blocking(move || s.last_report().unwrap())
+            .await
+            .unwrap();
+        if report.is_some() {
+            break;
+        }
+    }
+    let report = report.expect("the first sweep ran");
+    assert_eq!(report.messages_removed, 1);
+    assert_eq!(store.counts().unwrap().messages, 0);
+    // The next sweep is an hour away: shutdown ends the task at once.
+    shutdown.cancel();
+    tracker.close();
+    tokio::time::timeout(Duration::from_secs(5), tracker.wait())
+        .await
+        .expect("the sweep task stops on shutdown");
+}

@@ -31,15 +31,33 @@ pub fn service(
     Arc::new(RetentionService::new(store, settings(config)).with_on_batch(wake))
 }
 
-/// Sweep every `interval` until `shutdown`.
+/// Sweep every `interval` (the first time after a minute, or `interval` if shorter) until
+/// `shutdown`.
 pub fn spawn(
     tracker: &TaskTracker,
     service: Arc<RetentionService>,
     interval: Duration,
     shutdown: CancellationToken,
 ) {
+    spawn_with_first(
+        tracker,
+        service,
+        FIRST_SWEEP_AFTER.min(interval),
+        interval,
+        shutdown,
+    )
+}
+
+/// [`spawn`] with the delay of the first sweep given (tests).
+pub fn spawn_with_first(
+    tracker: &TaskTracker,
+    service: Arc<RetentionService>,
+    first_after: Duration,
+    interval: Duration,
+    shutdown: CancellationToken,
+) {
     tracker.spawn(async move {
-        let first = tokio::time::Instant::now() + FIRST_SWEEP_AFTER.min(interval);
+        let first = tokio::time::Instant::now() + first_after;
         let mut tick = tokio::time::interval_at(first, interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
