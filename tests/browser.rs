@@ -277,6 +277,11 @@ async fn dashboard_in_chromium() {
             ],
         ),
         ("/logs".into(), "logs", vec![("#log-table tbody tr", 1)]),
+        (
+            "/storage".into(),
+            "storage",
+            vec![("#storage-tables tbody tr", 5), ("#compact-now", 1)],
+        ),
     ];
     for (path, name, expectations) in &pages {
         d.goto(&format!("{url}{path}")).await;

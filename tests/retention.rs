@@ -350,3 +350,33 @@ async fn scheduled_sweep_runs_on_the_tracker_and_stops_on_shutdown() {
         .await
         .expect("the sweep task stops on shutdown");
 }
+
+#[test]
+fn storage_page_hooks_show_the_last_sweep_and_run_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let g = group(-1, "g");
+    let a = person(1, "a");
+    store
+        .ingest(&[new_message(1, text(&g, Some(&a), 1, -400 * DAY, "old"))])
+        .unwrap();
+    let service = Arc::new(RetentionService::new(store.clone(), settings(30, 10)));
+    let hooks = tgbox::app::retention::cleanup_hooks(service);
+    assert!((hooks.last)().is_none(), "not run yet");
+    (hooks.run_now.as_ref().expect("a button"))();
+    let status = (hooks.last)().expect("a report");
+    assert!(
+        status
+            .summary
+            .starts_with("1 messages and 0 expired keys removed"),
+        "{}",
+        status.summary
+    );
+    assert!(
+        status.summary.contains("kept 30 days"),
+        "{}",
+        status.summary
+    );
+    assert!(status.finished_at > 1_700_000_000);
+    assert_eq!(store.counts().unwrap().messages, 0);
+}

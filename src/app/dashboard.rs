@@ -170,6 +170,7 @@ pub async fn start(
     config: &Config,
     store: SharedStore,
     registry: Arc<Registry>,
+    maintenance: Arc<crate::service::MaintenanceService>,
     cache: Arc<AppCache>,
     shutdown: &CancellationToken,
 ) -> Result<Dashboard, AppError> {
@@ -227,6 +228,7 @@ pub async fn start(
         registry,
         monitor,
         auth,
+        maintenance: Some(maintenance),
         settings: Arc::new(WebSettings {
             secure_cookies: config.web.secure_cookies,
             metrics_token,

@@ -2,9 +2,11 @@
 //! along one path (a CancellationToken for "stop", a TaskTracker for "wait until stopped").
 
 pub mod admin;
+pub mod backup;
 pub mod dashboard;
 pub mod demo;
 mod intake;
+pub mod maintenance;
 pub mod offline;
 pub mod retention;
 pub mod search;
@@ -67,6 +69,17 @@ pub enum AppError {
     ShutdownTimeout(u64),
     #[error("{0}")]
     Search(String),
+    /// A maintenance tool declined, with the reason as a sentence.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Restore(#[from] crate::store::redb::RestoreError),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// How long shutdown waits for reply handlers before it stops waiting (at most half of the
@@ -188,18 +201,36 @@ pub async fn run_with_store(
     };
     let (writer, writer_handle) =
         Writer::start(store.clone(), writer_config, metrics).map_err(AppError::Thread)?;
-    // The retention sweep (scheduled in `run_bot`); a Storage page gets this handle for
-    // `run_now()` / `last_report()`.
+    let maintenance = {
+        let (store, compactor, schedule, index) = (
+            store.clone(),
+            search.index_compactor(),
+            maintenance::schedule(config),
+            search.index.clone(),
+        );
+        Arc::new(
+            blocking(move || {
+                crate::service::MaintenanceService::new(store, Some(compactor), schedule)
+                    .with_search_index(index)
+            })
+            .await?,
+        )
+    };
+    // The retention sweep (scheduled in `run_bot`), also the Storage page's "last cleanup" and
+    // "Run cleanup".
     let sweeper = retention::service(config, store.clone(), search.commit_hook().0);
-    let dashboard = match dashboard::start(
+    maintenance.set_cleanup(retention::cleanup_hooks(sweeper.clone()));
+    let upkeep = shutdown.child_token();
+    let started = dashboard::start(
         config,
         store.clone(),
         registry.clone(),
+        maintenance.clone(),
         cache.clone(),
         &shutdown,
     )
-    .await
-    {
+    .await;
+    let dashboard = match started {
         Ok(d) => d,
         Err(e) => {
             drop(writer_handle);
@@ -208,6 +239,16 @@ pub async fn run_with_store(
             return Err(e);
         }
     };
+    // Without the socket the appliance still runs: `tgbox backup` then says it cannot reach
+    // it, and the dashboard's download still works.
+    let control = match backup::serve_control(&config.storage.dir, store.clone(), upkeep.clone()) {
+        Ok(task) => Some(task),
+        Err(e) => {
+            tracing::warn!(error = %e, "no control socket: `tgbox backup` cannot reach this appliance");
+            None
+        }
+    };
+    let scheduler = maintenance::spawn_scheduler(maintenance, upkeep.clone());
     let result = run_bot(
         config,
         token,
@@ -221,6 +262,11 @@ pub async fn run_with_store(
         shutdown,
     )
     .await;
+    upkeep.cancel();
+    let _ = scheduler.await;
+    if let Some(control) = control {
+        let _ = control.await;
+    }
     dashboard.stop().await;
     result
 }

@@ -4,7 +4,9 @@
 //! on shutdown.
 
 use crate::config::Config;
-use crate::service::{RetentionError, RetentionService, RetentionSettings};
+use crate::service::{
+    CleanupHooks, CleanupStatus, RetentionError, RetentionService, RetentionSettings, SweepReport,
+};
 use crate::store::{SharedStore, now_millis};
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +31,57 @@ pub fn service(
     wake: Arc<dyn Fn() + Send + Sync>,
 ) -> Arc<RetentionService> {
     Arc::new(RetentionService::new(store, settings(config)).with_on_batch(wake))
+}
+
+/// One line for the Storage page's "last cleanup".
+pub fn summary(r: &SweepReport) -> String {
+    let mut line = format!(
+        "{} messages and {} expired keys removed in {} batches, {:.1} s",
+        r.messages_removed,
+        r.keys_removed,
+        r.batches,
+        r.duration_ms as f64 / 1000.0
+    );
+    match r.global_days {
+        0 => line.push_str("; messages kept forever unless a chat says otherwise"),
+        d => line.push_str(&format!("; messages kept {d} days")),
+    }
+    if r.chat_overrides > 0 {
+        line.push_str(&format!(
+            " ({} chats with their own period)",
+            r.chat_overrides
+        ));
+    }
+    if let Some(why) = &r.stopped_early {
+        line.push_str(&format!("; stopped early: {why}"));
+    }
+    line
+}
+
+/// The Storage page's view of the sweep: the last stored report, and "Run cleanup" (a sweep
+/// now, in the background; a second one while one runs is skipped).
+pub fn cleanup_hooks(service: Arc<RetentionService>) -> CleanupHooks {
+    let last = service.clone();
+    CleanupHooks {
+        last: Arc::new(move || {
+            let r = last.last_report().ok().flatten()?;
+            Some(CleanupStatus {
+                finished_at: (r.started_at_ms + r.duration_ms as i64).div_euclid(1000),
+                summary: summary(&r),
+            })
+        }),
+        run_now: Some(Arc::new(move || match service.run_now() {
+            Ok(r) => tracing::info!(
+                messages = r.messages_removed,
+                keys = r.keys_removed,
+                "retention sweep run from the dashboard"
+            ),
+            Err(RetentionError::Busy) => {
+                tracing::info!("a retention sweep is already running")
+            }
+            Err(e) => tracing::warn!(error = %e, "retention sweep from the dashboard failed"),
+        })),
+    }
 }
 
 /// Sweep every `interval` (the first time after a minute, or `interval` if shorter) until

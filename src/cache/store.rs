@@ -14,9 +14,10 @@ use crate::domain::{
     StoredMessage, Timestamp, UpdateContent, UpdateId, User, UserId, UserSettings,
 };
 use crate::store::{
-    ChatRepo, ForgottenUser, IngestOutcome, IngestSink, KvRepo, KvTtl, MessageRepo, MetaRepo,
-    OutboxRepo, QuarantineRepo, RetentionRepo, SettingsRepo, SharedStore, Store, StoreCounts,
-    StoreResult, TableStats, UnixMillis, UserRepo,
+    BackupRepo, BackupSummary, ChatRepo, CheckRepo, CompactionReport, ConsistencyReport,
+    ForgottenUser, IngestOutcome, IngestSink, KvRepo, KvTtl, MaintenanceRepo, MaintenanceRun,
+    MessageRepo, MetaRepo, OutboxRepo, QuarantineRepo, RepairReport, RetentionRepo, SettingsRepo,
+    SharedStore, Store, StoreCounts, StoreResult, TableStats, UnixMillis, UserRepo,
 };
 use crate::telemetry::CacheCounters;
 use std::any::Any;
@@ -473,6 +474,40 @@ impl RetentionRepo for CachedStore {
         limit: usize,
     ) -> StoreResult<Vec<(Timestamp, ChatId, MessageId)>> {
         self.inner.messages_by_time_after(before, after, limit)
+    }
+}
+
+impl MaintenanceRepo for CachedStore {
+    fn compact(&self) -> StoreResult<CompactionReport> {
+        // Moves bytes, not rows: nothing cached changes.
+        self.inner.compact()
+    }
+    fn file_bytes(&self) -> Option<u64> {
+        self.inner.file_bytes()
+    }
+    fn last_maintenance(&self) -> StoreResult<Option<MaintenanceRun>> {
+        self.inner.last_maintenance()
+    }
+    fn record_maintenance(&self, run: &MaintenanceRun) -> StoreResult<()> {
+        self.inner.record_maintenance(run)
+    }
+}
+
+impl CheckRepo for CachedStore {
+    fn check_consistency(&self, examples: usize) -> StoreResult<ConsistencyReport> {
+        self.inner.check_consistency(examples)
+    }
+    fn rebuild_indexes(&self) -> StoreResult<RepairReport> {
+        let result = self.inner.rebuild_indexes();
+        // Indexes only, but cheap to be sure: start over.
+        self.cache.lru.clear();
+        result
+    }
+}
+
+impl BackupRepo for CachedStore {
+    fn backup(&self, out: &mut dyn std::io::Write) -> StoreResult<BackupSummary> {
+        self.inner.backup(out)
     }
 }
 

@@ -254,6 +254,7 @@ impl ConfigBuilder {
             search: p.search()?,
             cache: super::upkeep::cache(&p)?,
             retention: super::upkeep::retention(&p)?,
+            maintenance: super::maintenance::maintenance(&p)?,
             bot: p.bot()?,
             origins,
             warnings: self.warnings,

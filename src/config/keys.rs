@@ -210,6 +210,18 @@ pub const KEYS: &[KeySpec] = &[
         help: "messages removed per retention transaction, 10-100000",
     },
     KeySpec {
+        key: "maintenance.compact_at",
+        default: Some("04:30"),
+        secret: false,
+        help: "daily compaction of the store and search index, HH:MM UTC, or off",
+    },
+    KeySpec {
+        key: "maintenance.compact_fragmented_mb",
+        default: Some("128"),
+        secret: false,
+        help: "also compact when this many MiB of the store file are reclaimable (0: never)",
+    },
+    KeySpec {
         key: "bot.dialogue_ttl_minutes",
         default: Some("30"),
         secret: false,

@@ -7,12 +7,14 @@
 mod appliance;
 mod builder;
 mod keys;
+mod maintenance;
 mod upkeep;
 
 pub use appliance::{AppConfig, TelegramMode, WebhookConfig};
 pub use builder::ConfigBuilder;
 pub(crate) use keys::spec;
 pub use keys::{KEYS, KeySpec, env_name};
+pub use maintenance::MaintenanceConfig;
 pub use upkeep::{CacheConfig, RetentionConfig};
 
 use std::collections::BTreeMap;
@@ -191,6 +193,7 @@ pub struct Config {
     pub search: SearchConfig,
     pub cache: CacheConfig,
     pub retention: RetentionConfig,
+    pub maintenance: MaintenanceConfig,
     pub bot: BotConfig,
     /// Where each key's value came from.
     pub origins: BTreeMap<&'static str, Origin>,
@@ -299,7 +302,11 @@ impl Config {
         values.extend(self.bot.render());
         // Keys of one section are printed together, whatever order they were added in.
         let mut sections: Vec<(&str, String)> = Vec::new();
-        for (key, value) in values.into_iter().chain(appliance::rendered(self)) {
+        for (key, value) in values
+            .into_iter()
+            .chain(appliance::rendered(self))
+            .chain(maintenance::rendered(self))
+        {
             let (sec, name) = key.split_once('.').unwrap_or(("", key));
             let origin = self.origins.get(key).cloned().unwrap_or(Origin::Default);
             let line = if value.starts_with('#') {

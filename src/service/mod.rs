@@ -4,11 +4,16 @@
 
 pub mod forget;
 pub mod keys;
+pub mod maintenance;
 mod rate_limit;
 pub mod retention;
 pub mod search;
 
 pub use forget::{ForgetPreview, ForgetReport, ForgetService};
+pub use maintenance::{
+    CleanupHooks, CleanupStatus, IndexCompactor, IndexFigures, MaintenanceError,
+    MaintenanceSchedule, MaintenanceService,
+};
 pub use rate_limit::RateLimiter;
 pub use retention::{RetentionError, RetentionService, RetentionSettings, SweepReport};
 pub use search::{

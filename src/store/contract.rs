@@ -19,6 +19,7 @@ mod forget_cases;
 mod ingest_cases;
 mod kv_cases;
 mod lookup_cases;
+mod maintenance_cases;
 mod purge_cases;
 mod read_cases;
 mod retention_cases;
@@ -29,6 +30,7 @@ pub use forget_cases::*;
 pub use ingest_cases::*;
 pub use kv_cases::*;
 pub use lookup_cases::*;
+pub use maintenance_cases::*;
 pub use purge_cases::*;
 pub use read_cases::*;
 pub use retention_cases::*;
@@ -128,6 +130,13 @@ pub const CASES: &[(&str, Case)] = &[
         "delete_messages_removes_rows_and_index_rows",
         delete_messages_removes_rows_and_index_rows,
     ),
+    ("compaction_keeps_every_row", compaction_keeps_every_row),
+    (
+        "consistency_check_clean_and_rebuild_is_invisible",
+        consistency_check_clean_and_rebuild_is_invisible,
+    ),
+    ("last_maintenance_round_trips", last_maintenance_round_trips),
+    ("backup_stream_is_complete", backup_stream_is_complete),
     (
         "chat_retention_override_survives_ingest",
         chat_retention_override_survives_ingest,
@@ -214,6 +223,10 @@ macro_rules! store_contract_tests {
             kv_scan_prefix_in_key_order,
             settings_roundtrip_and_announcement_index,
             delete_messages_removes_rows_and_index_rows,
+            compaction_keeps_every_row,
+            consistency_check_clean_and_rebuild_is_invisible,
+            last_maintenance_round_trips,
+            backup_stream_is_complete,
             chat_retention_override_survives_ingest,
             messages_by_time_cursor_steps_past_kept_rows,
             forget_user_removes_rows_and_index_rows,

@@ -5,11 +5,17 @@
 //! applies a batch of updates in one durable transaction. The behaviour every backend must show
 //! is pinned by the shared suite in [`contract`], run against each backend by `tests/`.
 
+pub mod backup_file;
 pub mod contract;
 mod error;
+pub mod maintenance;
 pub mod redb;
 
 pub use error::{OpenError, StoreError};
+pub use maintenance::{
+    BackupSummary, CheckItem, CompactionReport, ConsistencyReport, IndexCompactionFigures,
+    MaintenanceRun, RepairReport,
+};
 
 use crate::domain::{
     BotIdentity, Chat, ChatId, Member, MessageId, OutboxEntry, QuarantinedUpdate, StoredMessage,
@@ -272,6 +278,34 @@ pub trait QuarantineRepo {
     fn quarantined(&self, limit: usize) -> StoreResult<Vec<QuarantinedUpdate>>;
 }
 
+/// Compaction and the record of the last maintenance run.
+pub trait MaintenanceRepo {
+    /// Give free space inside the file back to the file system. Needs the store to itself:
+    /// it waits for store calls in flight, and every other call (ingest included) waits until it
+    /// is done; the report says for how long.
+    fn compact(&self) -> StoreResult<CompactionReport>;
+    /// Size of the store's file(s) on disk, if the backend has them (what a compaction can
+    /// shrink: the file minus the bytes the tables use).
+    fn file_bytes(&self) -> Option<u64>;
+    /// The last maintenance run recorded with [`MaintenanceRepo::record_maintenance`].
+    fn last_maintenance(&self) -> StoreResult<Option<MaintenanceRun>>;
+    fn record_maintenance(&self, run: &MaintenanceRun) -> StoreResult<()>;
+}
+
+/// `tgbox check`: the store's own consistency (indexes against primary rows) and repair.
+pub trait CheckRepo {
+    /// Every secondary-index row against its primary row and the reverse, in one read
+    /// transaction; each item keeps at most `examples` offending keys.
+    fn check_consistency(&self, examples: usize) -> StoreResult<ConsistencyReport>;
+    /// Rebuild every index that derives from the primary tables, in one durable transaction.
+    fn rebuild_indexes(&self) -> StoreResult<RepairReport>;
+}
+
+/// `tgbox backup`: one read transaction streamed as a backup file (see [`backup_file`]).
+pub trait BackupRepo {
+    fn backup(&self, out: &mut dyn std::io::Write) -> StoreResult<BackupSummary>;
+}
+
 /// Everything a backend provides. Services take `Arc<dyn Store>`.
 pub trait Store:
     IngestSink
@@ -284,6 +318,9 @@ pub trait Store:
     + KvRepo
     + SettingsRepo
     + RetentionRepo
+    + MaintenanceRepo
+    + CheckRepo
+    + BackupRepo
     + Send
     + Sync
 {

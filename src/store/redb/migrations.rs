@@ -49,6 +49,13 @@ fn v0_to_v1(txn: &WriteTransaction) -> StoreResult<()> {
 /// v1 -> v2: the username index, backfilled. Where two stored users carry the same username (one
 /// of them changed it since), the one active last gets it.
 fn v1_to_v2(txn: &WriteTransaction) -> StoreResult<()> {
+    let names = backfill_usernames(txn)?;
+    tracing::info!(usernames = names, "username index backfilled");
+    Ok(())
+}
+
+/// Fill `users_by_username` from `users` (also `tgbox check --repair`); returns the rows.
+pub(crate) fn backfill_usernames(txn: &WriteTransaction) -> StoreResult<u64> {
     let mut best: BTreeMap<String, (i64, u64)> = BTreeMap::new();
     {
         let users = txn.open_table(USERS).map_err(store_err)?;
@@ -72,8 +79,7 @@ fn v1_to_v2(txn: &WriteTransaction) -> StoreResult<()> {
     for (name, (_, id)) in &best {
         index.insert(name.as_str(), *id).map_err(store_err)?;
     }
-    tracing::info!(usernames = best.len(), "username index backfilled");
-    Ok(())
+    Ok(best.len() as u64)
 }
 
 /// v2 -> v3: new tables, all starting empty.

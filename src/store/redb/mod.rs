@@ -12,7 +12,10 @@
 //! fails until it is closed and reopened. [`RedbStore`] therefore remembers a failure and reopens
 //! the file on the next call, so ingest resumes by itself once space is freed.
 
+mod backup;
+mod check;
 mod codec;
+mod compact;
 mod errors;
 mod forget;
 mod ingest;
@@ -26,7 +29,9 @@ mod settings;
 mod tables;
 mod testing;
 
-pub use testing::{RawKey, needs_repair_for_test};
+pub use backup::{RestoreError, RestoreReport, restore_into, verify_backup};
+
+pub use testing::{IndexRow, RawKey, needs_repair_for_test};
 
 use crate::store::{OpenError, Store, StoreError, StoreResult};
 use errors::store_err;
@@ -67,6 +72,8 @@ pub struct RedbStore {
     options: RedbOptions,
     /// The file path, or a description of the backend, for messages.
     label: String,
+    /// The file, when the store is on one (its size before and after a compaction).
+    file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -88,8 +95,11 @@ impl RedbStore {
         })?;
         let path: PathBuf = dir.join(FILE_NAME);
         let label = path.display().to_string();
+        let file = path.clone();
         let open_fn = move |b: &redb::Builder| b.create(&path);
-        Self::open_inner(Box::new(open_fn), label, options)
+        let mut store = Self::open_inner(Box::new(open_fn), label, options)?;
+        store.file = Some(file);
+        Ok(store)
     }
 
     /// Open a database on a custom storage backend (tests: fault injection, crash images).
@@ -140,6 +150,7 @@ impl RedbStore {
             open_fn,
             options: options.clone(),
             label,
+            file: None,
         })
     }
 

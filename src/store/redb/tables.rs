@@ -44,6 +44,39 @@ pub(crate) mod meta_key {
     pub(crate) const LAST_UPDATE_ID: &str = "last_update_id";
     pub(crate) const BOT_IDENTITY: &str = "bot_identity";
     pub(crate) const NEXT_OUTBOX_SEQ: &str = "next_outbox_seq";
+    /// The last compaction run (`store::MaintenanceRun`), for the dashboard after a restart.
+    pub(crate) const LAST_MAINTENANCE: &str = "last_maintenance";
+}
+
+/// Something done to every table with its real key and value types (backup, restore).
+pub(crate) trait TableVisitor {
+    fn visit<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &mut self,
+        def: TableDefinition<'static, K, V>,
+    ) -> crate::store::StoreResult<()>;
+}
+
+/// Every table of the current schema, in backup order. A table added to the schema must be
+/// added here too: a backup refuses a file that holds a table this list does not know (rather
+/// than silently leaving it out), and a test checks the list against a fresh file.
+pub(crate) fn visit_all(v: &mut impl TableVisitor) -> crate::store::StoreResult<()> {
+    v.visit(META)?;
+    v.visit(USERS)?;
+    v.visit(CHATS)?;
+    v.visit(MEMBERS)?;
+    v.visit(MESSAGES)?;
+    v.visit(QUARANTINE)?;
+    v.visit(SEARCH_OUTBOX)?;
+    v.visit(MESSAGES_BY_USER)?;
+    v.visit(MESSAGES_BY_TIME)?;
+    v.visit(USERS_BY_ACTIVITY)?;
+    v.visit(MEMBER_CHATS)?;
+    v.visit(USERS_BY_USERNAME)?;
+    v.visit(KV)?;
+    v.visit(KV_EXPIRY)?;
+    v.visit(USER_SETTINGS)?;
+    v.visit(USERS_NO_ANNOUNCEMENTS)?;
+    Ok(())
 }
 
 /// `key -> KvEntry` (schema v3): the key-value table with expiry (see `kv.rs`).

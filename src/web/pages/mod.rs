@@ -5,6 +5,7 @@ pub mod chat_retention;
 pub mod chats;
 pub mod logs;
 pub mod overview;
+pub mod storage;
 pub mod users;
 
 use super::auth::guard::CurrentSession;
