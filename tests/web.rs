@@ -592,6 +592,127 @@ async fn broadcast_form_preview_start_and_controls() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_retention_form_needs_csrf_and_valid_days() {
+    let dash = Dash::start(30).await;
+    let c = client();
+    let url = &dash.url;
+    let (_, chat) = sample_ids(&dash).await;
+    let session = login(&c, url).await;
+    let page = |session: String| {
+        let c = c.clone();
+        let url = format!("{url}/chats/{chat}");
+        async move {
+            c.get(url)
+                .header("cookie", session)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let html = page(session.clone()).await;
+    assert!(html.contains("id=\"chat-retention\""));
+    assert!(
+        html.contains("value=\"global\" checked"),
+        "global by default"
+    );
+    let csrf = field(&html, "csrf");
+    let post = |form: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        let (url, session) = (format!("{url}/chats/{chat}/retention"), session.clone());
+        async move {
+            c.post(url)
+                .header("cookie", session)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let wrong = post(vec![("csrf", "nope".into()), ("mode", "forever".into())]).await;
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    for days in ["0", "abc", "99999"] {
+        let bad = post(vec![
+            ("csrf", csrf.clone()),
+            ("mode", "days".into()),
+            ("days", days.into()),
+        ])
+        .await;
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST, "{days}");
+    }
+    let ok = post(vec![
+        ("csrf", csrf.clone()),
+        ("mode", "days".into()),
+        ("days", "7".into()),
+    ])
+    .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ok.headers()[LOCATION], format!("/chats/{chat}"));
+    let html = page(session.clone()).await;
+    assert!(html.contains("kept for 7 days"), "{html}");
+    let store = dash.store.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        store
+            .chat(tgbox::domain::ChatId(chat))
+            .unwrap()
+            .unwrap()
+            .retention_days
+    })
+    .await
+    .unwrap();
+    assert_eq!(stored, Some(7));
+    let forever = post(vec![("csrf", csrf.clone()), ("mode", "forever".into())]).await;
+    assert_eq!(forever.status(), StatusCode::SEE_OTHER);
+    assert!(page(session.clone()).await.contains("kept forever"));
+    // Unknown chats are not created.
+    let res = c
+        .post(format!("{url}/chats/1/retention"))
+        .header("cookie", &session)
+        .form(&[("csrf", csrf.as_str()), ("mode", "global")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // The cache's figures are on the overview and in the metrics.
+    let overview = c
+        .get(format!("{url}/"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(overview.contains("Cache hit ratio") && !overview.contains("no cache yet"));
+    let metrics: serde_json::Value = c
+        .get(format!("{url}/api/metrics"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        metrics["cache"]["capacity"].as_u64().unwrap() > 0,
+        "{metrics}"
+    );
+    let prom = c
+        .get(format!("{url}/metrics"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(prom.contains("tgbox_cache_events_total{event=\"hit\"}"));
+    dash.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn storage_page_compacts_and_streams_a_backup() {
     let dash = Dash::start(50).await;
     let c = client();

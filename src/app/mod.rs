@@ -8,6 +8,7 @@ pub mod demo;
 mod intake;
 pub mod maintenance;
 pub mod offline;
+pub mod retention;
 pub mod search;
 pub mod supervise;
 
@@ -15,6 +16,7 @@ pub use intake::{SECRET_FILE, load_or_create_secret};
 pub use supervise::Notifier;
 
 use crate::bot::{self, Handlers};
+use crate::cache::{AppCache, CachedStore};
 use crate::config::{Backend, Config, Secret, StorageConfig};
 use crate::ingest::{Writer, WriterConfig};
 use crate::store::redb::{RedbOptions, RedbStore};
@@ -181,6 +183,10 @@ pub async fn run_with_store(
     shutdown: CancellationToken,
 ) -> Result<(), AppError> {
     let registry = metrics.registry();
+    // Everything below (writer, bot, search, dashboard) goes through the cache, so every write
+    // the app makes invalidates what it changed.
+    let cache = Arc::new(AppCache::new(&config.cache, registry.cache().clone()));
+    let store: SharedStore = Arc::new(CachedStore::new(store, cache.clone()));
     let (search_config, search_store, search_registry) =
         (config.clone(), store.clone(), registry.clone());
     let search = blocking(move || {
@@ -210,12 +216,17 @@ pub async fn run_with_store(
             .await?,
         )
     };
+    // The retention sweep (scheduled in `run_bot`), also the Storage page's "last cleanup" and
+    // "Run cleanup".
+    let sweeper = retention::service(config, store.clone(), search.commit_hook().0);
+    maintenance.set_cleanup(retention::cleanup_hooks(sweeper.clone()));
     let upkeep = shutdown.child_token();
     let started = dashboard::start(
         config,
         store.clone(),
         registry.clone(),
         maintenance.clone(),
+        cache.clone(),
         &shutdown,
     )
     .await;
@@ -245,6 +256,7 @@ pub async fn run_with_store(
         store,
         registry,
         search,
+        sweeper,
         writer,
         writer_handle,
         shutdown,
@@ -268,6 +280,7 @@ async fn run_bot(
     store: SharedStore,
     registry: Arc<crate::telemetry::Registry>,
     search: search::SearchRuntime,
+    sweeper: Arc<crate::service::RetentionService>,
     writer: Writer,
     writer_handle: crate::ingest::WriterHandle,
     shutdown: CancellationToken,
@@ -301,6 +314,12 @@ async fn run_bot(
             crate::service::broadcast::BroadcastSettings::default(),
         )
         .run(shutdown.clone()),
+    );
+    retention::spawn(
+        &tracker,
+        sweeper,
+        config.retention.sweep_interval,
+        shutdown.clone(),
     );
     let handlers = Handlers::with_registry(
         tg.bot.clone(),

@@ -252,6 +252,8 @@ impl ConfigBuilder {
             telemetry,
             app,
             search: p.search()?,
+            cache: super::upkeep::cache(&p)?,
+            retention: super::upkeep::retention(&p)?,
             maintenance: super::maintenance::maintenance(&p)?,
             bot: p.bot()?,
             origins,

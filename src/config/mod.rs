@@ -8,12 +8,14 @@ mod appliance;
 mod builder;
 mod keys;
 mod maintenance;
+mod upkeep;
 
 pub use appliance::{AppConfig, TelegramMode, WebhookConfig};
 pub use builder::ConfigBuilder;
 pub(crate) use keys::spec;
 pub use keys::{KEYS, KeySpec, env_name};
 pub use maintenance::MaintenanceConfig;
+pub use upkeep::{CacheConfig, RetentionConfig};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -189,6 +191,8 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub app: AppConfig,
     pub search: SearchConfig,
+    pub cache: CacheConfig,
+    pub retention: RetentionConfig,
     pub maintenance: MaintenanceConfig,
     pub bot: BotConfig,
     /// Where each key's value came from.
@@ -294,6 +298,7 @@ impl Config {
             ),
         ];
         values.extend(self.search.render());
+        values.extend(upkeep::rendered(self));
         values.extend(self.bot.render());
         // Keys of one section are printed together, whatever order they were added in.
         let mut sections: Vec<(&str, String)> = Vec::new();

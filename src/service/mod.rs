@@ -9,6 +9,7 @@ pub mod keys;
 pub mod maintenance;
 pub mod pacer;
 mod rate_limit;
+pub mod retention;
 pub mod search;
 
 pub use forget::{ForgetPreview, ForgetReport, ForgetService};
@@ -17,6 +18,7 @@ pub use maintenance::{
     MaintenanceSchedule, MaintenanceService,
 };
 pub use rate_limit::RateLimiter;
+pub use retention::{RetentionError, RetentionService, RetentionSettings, SweepReport};
 pub use search::{
     Scope, SearchHit, SearchPage, SearchParams, SearchService, SearchServiceConfig,
     SearchServiceError,

@@ -23,6 +23,7 @@ mod lookup_cases;
 mod maintenance_cases;
 mod purge_cases;
 mod read_cases;
+mod retention_cases;
 mod update_cases;
 mod view_cases;
 
@@ -34,6 +35,7 @@ pub use lookup_cases::*;
 pub use maintenance_cases::*;
 pub use purge_cases::*;
 pub use read_cases::*;
+pub use retention_cases::*;
 pub use update_cases::*;
 pub use view_cases::*;
 
@@ -150,6 +152,14 @@ pub const CASES: &[(&str, Case)] = &[
     ("last_maintenance_round_trips", last_maintenance_round_trips),
     ("backup_stream_is_complete", backup_stream_is_complete),
     (
+        "chat_retention_override_survives_ingest",
+        chat_retention_override_survives_ingest,
+    ),
+    (
+        "messages_by_time_cursor_steps_past_kept_rows",
+        messages_by_time_cursor_steps_past_kept_rows,
+    ),
+    (
         "forget_user_removes_rows_and_index_rows",
         forget_user_removes_rows_and_index_rows,
     ),
@@ -234,6 +244,8 @@ macro_rules! store_contract_tests {
             consistency_check_clean_and_rebuild_is_invisible,
             last_maintenance_round_trips,
             backup_stream_is_complete,
+            chat_retention_override_survives_ingest,
+            messages_by_time_cursor_steps_past_kept_rows,
             forget_user_removes_rows_and_index_rows,
             forget_unknown_user_is_a_no_op,
         );

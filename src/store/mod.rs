@@ -256,6 +256,25 @@ pub trait SettingsRepo {
     fn users_without_announcements(&self) -> StoreResult<Vec<UserId>>;
 }
 
+/// Per-chat retention overrides (kept on the chat row, `Chat::retention_days`): `None` follows
+/// the global `retention.days`, `Some(0)` keeps the chat's messages forever, `Some(n)` keeps
+/// them `n` days. Ingest never changes an override.
+pub trait RetentionRepo {
+    /// Set or clear a chat's override; `false` (and nothing stored) if the chat is unknown.
+    fn set_chat_retention(&self, chat: ChatId, days: Option<u32>) -> StoreResult<bool>;
+    /// Chats that have an override, ascending by chat id.
+    fn chat_retention_overrides(&self) -> StoreResult<Vec<(ChatId, u32)>>;
+    /// Positions `(date, chat, message)` of messages dated before `before`, oldest first,
+    /// strictly after `after` (a position returned earlier), at most `limit`: a cursor over the
+    /// time index, so a walk can step past messages it keeps.
+    fn messages_by_time_after(
+        &self,
+        before: Timestamp,
+        after: Option<(Timestamp, ChatId, MessageId)>,
+        limit: usize,
+    ) -> StoreResult<Vec<(Timestamp, ChatId, MessageId)>>;
+}
+
 pub trait QuarantineRepo {
     fn quarantined(&self, limit: usize) -> StoreResult<Vec<QuarantinedUpdate>>;
 }
@@ -359,6 +378,7 @@ pub trait Store:
     + KvRepo
     + SettingsRepo
     + BroadcastRepo
+    + RetentionRepo
     + MaintenanceRepo
     + CheckRepo
     + BackupRepo

@@ -82,6 +82,12 @@ fn routes() -> Vec<Route> {
         route("/users/{id}", GET, Session, get(pages::users::detail)),
         route("/chats", GET, Session, get(pages::chats::list)),
         route("/chats/{id}", GET, Session, get(pages::chats::detail)),
+        route(
+            "/chats/{id}/retention",
+            POST,
+            Session,
+            post(pages::chat_retention::set),
+        ),
         route("/logs", GET, Session, get(pages::logs::page)),
         route(
             "/broadcasts",

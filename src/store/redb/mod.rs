@@ -26,6 +26,7 @@ mod meta;
 mod migrations;
 mod purge;
 mod read;
+mod retention;
 mod settings;
 mod tables;
 mod testing;

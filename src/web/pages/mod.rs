@@ -2,6 +2,7 @@
 //! navigation, the logout form's CSRF token, and the memory warning.
 
 pub mod broadcasts;
+pub mod chat_retention;
 pub mod chats;
 pub mod logs;
 pub mod overview;
