@@ -7,7 +7,9 @@
 //! 2. their key-value keys: the dialogue of their private chat (`dialogue:<id>`) and everything
 //!    under `user:<id>:` (see [`super::keys`]);
 //! 3. `forget_user`: the user row with its activity and username index rows, every membership
-//!    (member rows, `member_chats`), the private chat with the bot, and the settings.
+//!    (member rows, `member_chats`), the private chat with the bot, the settings, the user's
+//!    broadcast recipient rows (a finished send stays counted in its job's totals) and the
+//!    blocked-bot mark.
 //!
 //! What stays: anonymous per-chat counters (a group's message count and daily totals). Messages
 //! other people wrote (even replies to this user's messages) stay.
@@ -31,6 +33,8 @@ pub struct ForgetReport {
     pub user_row: bool,
     pub private_chat: bool,
     pub settings: bool,
+    /// Broadcast recipient rows (and the blocked-bot mark) naming the user.
+    pub broadcast_rows: u64,
 }
 
 /// Most stored messages counted for the confirmation question.
@@ -111,6 +115,7 @@ impl ForgetService {
         report.user_row = gone.user_row;
         report.private_chat = gone.private_chat;
         report.settings = gone.settings;
+        report.broadcast_rows = gone.broadcast_rows;
         tracing::info!(
             user = user.0,
             messages = report.messages,

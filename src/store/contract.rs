@@ -167,6 +167,10 @@ pub const CASES: &[(&str, Case)] = &[
         "forget_unknown_user_is_a_no_op",
         forget_unknown_user_is_a_no_op,
     ),
+    (
+        "forget_user_removes_broadcast_rows",
+        forget_user_removes_broadcast_rows,
+    ),
 ];
 
 /// Run every case, each on a fresh store from `factory` (the `Box` keeps whatever the store
@@ -248,6 +252,7 @@ macro_rules! store_contract_tests {
             messages_by_time_cursor_steps_past_kept_rows,
             forget_user_removes_rows_and_index_rows,
             forget_unknown_user_is_a_no_op,
+            forget_user_removes_broadcast_rows,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -124,6 +124,10 @@ pub struct ForgottenUser {
     /// The private chat with the bot.
     pub private_chat: bool,
     pub settings: bool,
+    /// Broadcast recipient rows removed (one per job that included the user).
+    pub broadcast_rows: u64,
+    /// Whether the user was marked as having blocked the bot.
+    pub blocked_mark: bool,
 }
 
 pub trait ChatRepo {

@@ -50,6 +50,7 @@ pub fn forget_user_removes_rows_and_index_rows(store: &dyn Store) {
             memberships: 3,
             private_chat: false,
             settings: true,
+            ..ForgottenUser::default()
         }
     );
     assert!(must(store.chat(ChatId(1)), "dm").is_some());
@@ -138,4 +139,65 @@ pub fn forget_unknown_user_is_a_no_op(store: &dyn Store) {
     );
     assert_eq!(must(store.counts(), "counts").chats, 1);
     assert!(must(store.user(UserId(2)), "b").is_some());
+}
+
+pub fn forget_user_removes_broadcast_rows(store: &dyn Store) {
+    use crate::domain::{Audience, NewBroadcast, RecipientStatus};
+    let new = NewBroadcast {
+        html: "hi".into(),
+        audience: Audience::ActiveWithin { days: 7 },
+    };
+    let done = must(store.create_broadcast(&new, 1_000), "create");
+    let ids = |v: &[u64]| v.iter().map(|&i| UserId(i)).collect::<Vec<_>>();
+    must(
+        store.start_broadcast(done.id, &ids(&[1, 2]), 1_100),
+        "start",
+    )
+    .expect("job")
+    .expect("queued");
+    must(store.claim_broadcast_batch(done.id, 10), "claim");
+    must(
+        store.record_broadcast_results(
+            done.id,
+            &[
+                (UserId(1), RecipientStatus::Sent),
+                (UserId(2), RecipientStatus::Blocked),
+            ],
+            1_200,
+        ),
+        "record",
+    );
+    assert!(must(store.is_blocked(UserId(2)), "blocked"));
+    // A second job still has user 1 pending.
+    let running = must(store.create_broadcast(&new, 2_000), "create");
+    must(
+        store.start_broadcast(running.id, &ids(&[1, 3]), 2_100),
+        "start",
+    )
+    .expect("job")
+    .expect("queued");
+
+    let gone = must(store.forget_user(UserId(1)), "forget");
+    assert_eq!(gone.broadcast_rows, 2);
+    assert!(!gone.blocked_mark);
+    let gone = must(store.forget_user(UserId(2)), "forget");
+    assert_eq!(gone.broadcast_rows, 1);
+    assert!(gone.blocked_mark);
+    assert!(!must(store.is_blocked(UserId(2)), "blocked"));
+    for job in [done.id, running.id] {
+        let rows = must(store.broadcast_recipients(job, None, None, 10), "rows");
+        assert!(
+            rows.iter().all(|(u, _)| *u != UserId(1) && *u != UserId(2)),
+            "{rows:?}"
+        );
+    }
+    // The finished job keeps its anonymous totals; the running one no longer waits for user 1.
+    let d = must(store.broadcast(done.id), "job").expect("job");
+    assert_eq!((d.counts.blocked, d.counts.sent), (1, 1));
+    let r = must(store.broadcast(running.id), "job").expect("job");
+    assert_eq!(r.counts.pending, 1);
+    assert_eq!(
+        must(store.claim_broadcast_batch(running.id, 10), "claim"),
+        vec![UserId(3)]
+    );
 }

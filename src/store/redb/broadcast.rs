@@ -31,7 +31,7 @@ impl RedbStore {
     }
 }
 
-fn load_job(
+pub(super) fn load_job(
     jobs: &impl ReadableTable<u64, &'static [u8]>,
     id: BroadcastId,
 ) -> StoreResult<Option<BroadcastJob>> {
@@ -41,7 +41,10 @@ fn load_job(
     }
 }
 
-fn save_job(jobs: &mut Table<u64, &'static [u8]>, job: &BroadcastJob) -> StoreResult<()> {
+pub(super) fn save_job(
+    jobs: &mut Table<u64, &'static [u8]>,
+    job: &BroadcastJob,
+) -> StoreResult<()> {
     let bytes = encode_job(job)?;
     jobs.insert(job.id.0, bytes.as_slice()).map_err(store_err)?;
     Ok(())

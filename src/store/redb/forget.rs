@@ -3,13 +3,16 @@
 //! search index follows); per-chat counters stay.
 
 use super::RedbStore;
+use super::broadcast::{load_job, save_job};
+use super::broadcast_codec::decode_status;
 use super::codec;
 use super::errors::store_err;
+use super::tables::{BLOCKED_USERS, BROADCAST_JOBS, BROADCAST_PENDING, BROADCAST_RECIPIENTS};
 use super::tables::{
     CHATS, MEMBER_CHATS, MEMBERS, MESSAGES, USER_SETTINGS, USERS, USERS_BY_ACTIVITY,
     USERS_BY_USERNAME, USERS_NO_ANNOUNCEMENTS,
 };
-use crate::domain::{ChatId, ChatKind, UserId, normalize_username};
+use crate::domain::{BroadcastId, ChatId, ChatKind, RecipientStatus, UserId, normalize_username};
 use crate::store::{ForgottenUser, StoreResult};
 use redb::ReadableTable;
 
@@ -85,6 +88,42 @@ impl RedbStore {
             let mut muted = txn.open_table(USERS_NO_ANNOUNCEMENTS).map_err(store_err)?;
             muted.remove(id.0).map_err(store_err)?;
             out.settings = settings.remove(id.0).map_err(store_err)?.is_some();
+
+            // Broadcast rows name the user: remove them. A finished status stays counted in its
+            // job (an anonymous total); a Pending recipient leaves the job (never sent); one in
+            // flight right now is counted as uncertain (it may have been sent).
+            let mut jobs = txn.open_table(BROADCAST_JOBS).map_err(store_err)?;
+            let mut recipients = txn.open_table(BROADCAST_RECIPIENTS).map_err(store_err)?;
+            let mut pending = txn.open_table(BROADCAST_PENDING).map_err(store_err)?;
+            let mut job_ids = Vec::new();
+            for row in jobs.iter().map_err(store_err)? {
+                job_ids.push(row.map_err(store_err)?.0.value());
+            }
+            for job_id in job_ids {
+                let Some(row) = recipients.remove((job_id, id.0)).map_err(store_err)? else {
+                    continue;
+                };
+                let status = decode_status(row.value())?;
+                drop(row);
+                out.broadcast_rows += 1;
+                pending.remove((job_id, id.0)).map_err(store_err)?;
+                let Some(mut job) = load_job(&jobs, BroadcastId(job_id))? else {
+                    continue;
+                };
+                match status {
+                    RecipientStatus::Pending => {
+                        job.counts.pending = job.counts.pending.saturating_sub(1);
+                    }
+                    RecipientStatus::InFlight => {
+                        job.counts.in_flight = job.counts.in_flight.saturating_sub(1);
+                        job.counts.uncertain += 1;
+                    }
+                    _ => {}
+                }
+                save_job(&mut jobs, &job)?;
+            }
+            let mut blocked = txn.open_table(BLOCKED_USERS).map_err(store_err)?;
+            out.blocked_mark = blocked.remove(id.0).map_err(store_err)?.is_some();
             Ok(out)
         })
     }
