@@ -49,6 +49,61 @@ enum Command {
     Admin(AdminCommand),
     /// Rebuild the search index from the store (the appliance must be stopped).
     Reindex(ReindexArgs),
+    /// Compact the store file and the search index (the appliance must be stopped; while it
+    /// runs, use the dashboard's Storage page).
+    Compact(JsonDataArgs),
+    /// Write a consistent backup file (also while the appliance runs).
+    Backup(BackupArgs),
+    /// Restore a backup into a data directory and rebuild its search index.
+    Restore(RestoreArgs),
+    /// Check the store's integrity, its indexes and the search index (the appliance must be
+    /// stopped). Exits 1 on a mismatch.
+    Check(CheckArgs),
+}
+
+#[derive(Args)]
+struct JsonDataArgs {
+    #[command(flatten)]
+    data: DataArg,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct BackupArgs {
+    /// The backup file to write (written under a temporary name, then renamed).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    #[command(flatten)]
+    data: DataArg,
+}
+
+#[derive(Args)]
+struct RestoreArgs {
+    /// The backup file.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    #[command(flatten)]
+    data: DataArg,
+    /// Replace the store of a non-empty data directory.
+    #[arg(long)]
+    force: bool,
+    /// Only read the whole file and check it; restore nothing.
+    #[arg(long)]
+    verify_only: bool,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    data: DataArg,
+    /// Rebuild what can be derived (store indexes, search index) and check again.
+    #[arg(long)]
+    repair: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -352,7 +407,106 @@ pub fn main_with(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Reindex(args) => reindex(&cli, args),
+        Command::Compact(args) => {
+            let config = load_config(&cli, &[data_flag(&args.data)])?;
+            let out = app::maintenance::compact_offline(&config).context("compaction failed")?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                let s = &out.store;
+                println!(
+                    "store: {} -> {} ({} reclaimed) in {} ms",
+                    mib(s.bytes_before),
+                    mib(s.bytes_after),
+                    mib(s.reclaimed_bytes()),
+                    s.duration_ms
+                );
+                match &out.index {
+                    Some(i) => println!(
+                        "search index: {} -> {}, {} -> {} segments, in {} ms",
+                        mib(i.bytes_before),
+                        mib(i.bytes_after),
+                        i.segments_before,
+                        i.segments_after,
+                        i.duration_ms
+                    ),
+                    None => println!("search index: none yet"),
+                }
+            }
+            Ok(())
+        }
+        Command::Backup(args) => {
+            let config = load_config(&cli, &[data_flag(&args.data)])?;
+            let r = app::backup::backup_to_file(&config, &args.out).context("backup failed")?;
+            println!(
+                "backup {}: {} tables, {} rows, schema {}, last update {}",
+                args.out.display(),
+                r.tables,
+                r.rows,
+                r.header.schema_version,
+                r.header
+                    .last_update_id
+                    .map_or("(none)".to_string(), |u| u.to_string())
+            );
+            Ok(())
+        }
+        Command::Restore(args) => {
+            let config = load_config(&cli, &[data_flag(&args.data)])?;
+            if args.verify_only {
+                let r = app::backup::verify_file(&args.file)?;
+                println!(
+                    "{} is a complete backup: {} tables, {} rows, schema {}",
+                    args.file.display(),
+                    r.tables,
+                    r.rows,
+                    r.header.schema_version
+                );
+                return Ok(());
+            }
+            let out = app::backup::restore(&config, &args.file, args.force)
+                .with_context(|| format!("cannot restore {}", args.file.display()))?;
+            println!(
+                "restored {} rows ({} tables, last update {}) into {}; search index rebuilt with {} messages",
+                out.restored.rows,
+                out.restored.tables,
+                out.restored
+                    .header
+                    .last_update_id
+                    .map_or("(none)".to_string(), |u| u.to_string()),
+                config.storage.dir.display(),
+                out.indexed_messages
+            );
+            Ok(())
+        }
+        Command::Check(args) => {
+            let config = load_config(&cli, &[data_flag(&args.data)])?;
+            let out = app::maintenance::check(&config, args.repair).context("check failed")?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                print!("{}", out.to_text());
+            }
+            if !out.is_clean() {
+                bail!(
+                    "the data directory {} is inconsistent (see above){}",
+                    config.storage.dir.display(),
+                    if args.repair {
+                        "; --repair could not fix everything"
+                    } else {
+                        "; run `tgbox check --repair` to rebuild what can be derived"
+                    }
+                );
+            }
+            if !args.json {
+                println!("all checks passed");
+            }
+            Ok(())
+        }
     }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
 fn reindex(cli: &Cli, args: &ReindexArgs) -> Result<()> {

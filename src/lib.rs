@@ -2,9 +2,11 @@
 
 pub mod app;
 pub mod bot;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod i18n;
 pub mod ingest;
 pub mod search;
 pub mod service;

@@ -254,6 +254,23 @@ async fn dashboard_in_chromium() {
         .await
         .unwrap()
     };
+    let job = {
+        let store = dash.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let new = tgbox::domain::NewBroadcast {
+                html: "<b>Welcome</b> to the <i>group</i> · <tg-spoiler>surprise</tg-spoiler>"
+                    .into(),
+                audience: tgbox::domain::Audience::Announcements,
+            };
+            store
+                .create_broadcast(&new, tgbox::domain::now_millis())
+                .unwrap()
+                .id
+                .0
+        })
+        .await
+        .unwrap()
+    };
     type Expect = Vec<(&'static str, u64)>;
     let pages: Vec<(String, &str, Expect)> = vec![
         (
@@ -277,6 +294,24 @@ async fn dashboard_in_chromium() {
             ],
         ),
         ("/logs".into(), "logs", vec![("#log-table tbody tr", 1)]),
+        (
+            "/broadcasts".into(),
+            "broadcasts",
+            vec![
+                ("form.broadcast-form textarea", 1),
+                ("#broadcast-history tbody tr", 1),
+            ],
+        ),
+        (
+            format!("/broadcasts/{job}"),
+            "broadcast",
+            vec![(".card", 8), ("#broadcast-preview b", 1)],
+        ),
+        (
+            "/storage".into(),
+            "storage",
+            vec![("#storage-tables tbody tr", 5), ("#compact-now", 1)],
+        ),
     ];
     for (path, name, expectations) in &pages {
         d.goto(&format!("{url}{path}")).await;

@@ -81,6 +81,7 @@ fn concrete(path: &str, user: u64, chat: i64) -> String {
         .replace("{file}", "app.css")
         .replace("/users/ID", &format!("/users/{user}"))
         .replace("/chats/ID", &format!("/chats/{chat}"))
+        .replace("/broadcasts/ID", "/broadcasts/1")
 }
 
 async fn sample_ids(dash: &Dash) -> (u64, i64) {
@@ -106,6 +107,16 @@ async fn every_route_with_and_without_a_session() {
     let dash = Dash::start(100).await;
     let c = client();
     let (user, chat) = sample_ids(&dash).await;
+    let store = dash.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let new = tgbox::domain::NewBroadcast {
+            html: "<b>hello</b>".into(),
+            audience: tgbox::domain::Audience::Announcements,
+        };
+        store.create_broadcast(&new, 0).unwrap()
+    })
+    .await
+    .unwrap();
     let routes = route_table();
     assert!(routes.len() >= 12);
     let session = login(&c, &dash.url).await;
@@ -168,6 +179,11 @@ async fn every_route_with_and_without_a_session() {
                     }
                     "/users" | "/chats" => assert!(body.contains("<tr><td"), "{path} empty"),
                     "/logs" => assert!(body.contains("log-table")),
+                    "/broadcasts" => assert!(body.contains("broadcast-history")),
+                    "/broadcasts/1" => assert!(body.contains("<b>hello</b>")),
+                    "/storage" => {
+                        assert!(body.contains("storage-tables") && body.contains("Compact now"))
+                    }
                     "/api/metrics" => {
                         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
                         assert!(v["operations"][0]["ok"].as_u64().unwrap() > 0, "{v}");
@@ -189,7 +205,14 @@ async fn every_route_with_and_without_a_session() {
         }
     }
     // Unknown pages and ids.
-    for p in ["/nope", "/users/abc", "/users/1", "/chats/1"] {
+    for p in [
+        "/nope",
+        "/users/abc",
+        "/users/1",
+        "/chats/1",
+        "/broadcasts/99",
+        "/broadcasts/x",
+    ] {
         let res = c
             .get(format!("{}{p}", dash.url))
             .header("cookie", &session)
@@ -442,5 +465,313 @@ async fn setup_link_sets_the_first_password_once() {
         .unwrap();
     assert_eq!(again.status(), StatusCode::FORBIDDEN, "the link works once");
     stop.cancel();
+    dash.stop().await;
+}
+
+/// The broadcast form: CSRF, a clear error for bad HTML (input kept, escaped), a safe preview,
+/// start -> the job page, and pause/cancel through its buttons.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcast_form_preview_start_and_controls() {
+    let dash = Dash::start(50).await;
+    let c = client();
+    let session = login(&c, &dash.url).await;
+    let url = &dash.url;
+    let page = c
+        .get(format!("{url}/broadcasts"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = field(&page, "csrf");
+    let post = |form: Vec<(&'static str, String)>| {
+        let (c, session) = (c.clone(), session.clone());
+        async move {
+            c.post(format!("{url}/broadcasts"))
+                .header("cookie", session)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Without the CSRF token: refused.
+    let res = post(vec![
+        ("html", "<b>x</b>".into()),
+        ("action", "start".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Bad HTML: the error names the problem; the input comes back escaped, never raw.
+    let res = post(vec![
+        ("csrf", csrf.clone()),
+        ("html", "hi <script>alert(1)</script>".into()),
+        ("audience", "announcements".into()),
+        ("action", "preview".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("&#60;script&#62; at character 4 is not allowed"),
+        "{body}"
+    );
+    assert!(!body.contains("<script>alert"), "raw input echoed");
+    let res = post(vec![
+        ("csrf", csrf.clone()),
+        ("html", "<b>x</b>".into()),
+        ("audience", "active".into()),
+        ("days", "0".into()),
+        ("action", "preview".into()),
+    ])
+    .await;
+    assert!(res.text().await.unwrap().contains("from 1 to 3650"));
+    // A preview re-emits only allowed markup.
+    let res = post(vec![
+        ("csrf", csrf.clone()),
+        (
+            "html",
+            "<b>Big</b> &amp; <a href=\"https://e.org/?q=&quot;x\">news</a>".into(),
+        ),
+        ("audience", "announcements".into()),
+        ("action", "preview".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("id=\"broadcast-preview\""), "{body}");
+    assert!(body.contains("<b>Big</b> &amp; <a rel=\"noopener noreferrer nofollow\" href=\"https://e.org/?q=&quot;x\">news</a>"), "{body}");
+    assert!(body.contains("Would reach"));
+    // Start: a job, and its page.
+    let res = post(vec![
+        ("csrf", csrf.clone()),
+        ("html", "<b>Hello</b> everyone".into()),
+        ("audience", "announcements".into()),
+        ("action", "start".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let job_url = format!("{url}{}", res.headers()[LOCATION].to_str().unwrap());
+    let body = c
+        .get(&job_url)
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("broadcast-state") && body.contains("<b>Hello</b> everyone"));
+    // Cancel it (whatever state it reached), then cancelling again is a conflict.
+    let act = |action: &'static str| {
+        let (c, session, csrf, job_url) =
+            (c.clone(), session.clone(), csrf.clone(), job_url.clone());
+        async move {
+            c.post(format!("{job_url}/action"))
+                .header("cookie", session)
+                .form(&[("csrf", csrf.as_str()), ("action", action)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let first = act("cancel").await;
+    if first == StatusCode::CONFLICT {
+        // It already finished (few private chats in the community): then it is done.
+        let job = dash.store.broadcasts(1).unwrap().remove(0);
+        assert_eq!(job.state, tgbox::domain::JobState::Done);
+    } else {
+        assert_eq!(first, StatusCode::SEE_OTHER);
+        assert_eq!(act("cancel").await, StatusCode::CONFLICT);
+    }
+    assert_eq!(act("explode").await, StatusCode::BAD_REQUEST);
+    dash.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_retention_form_needs_csrf_and_valid_days() {
+    let dash = Dash::start(30).await;
+    let c = client();
+    let url = &dash.url;
+    let (_, chat) = sample_ids(&dash).await;
+    let session = login(&c, url).await;
+    let page = |session: String| {
+        let c = c.clone();
+        let url = format!("{url}/chats/{chat}");
+        async move {
+            c.get(url)
+                .header("cookie", session)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let html = page(session.clone()).await;
+    assert!(html.contains("id=\"chat-retention\""));
+    assert!(
+        html.contains("value=\"global\" checked"),
+        "global by default"
+    );
+    let csrf = field(&html, "csrf");
+    let post = |form: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        let (url, session) = (format!("{url}/chats/{chat}/retention"), session.clone());
+        async move {
+            c.post(url)
+                .header("cookie", session)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let wrong = post(vec![("csrf", "nope".into()), ("mode", "forever".into())]).await;
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    for days in ["0", "abc", "99999"] {
+        let bad = post(vec![
+            ("csrf", csrf.clone()),
+            ("mode", "days".into()),
+            ("days", days.into()),
+        ])
+        .await;
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST, "{days}");
+    }
+    let ok = post(vec![
+        ("csrf", csrf.clone()),
+        ("mode", "days".into()),
+        ("days", "7".into()),
+    ])
+    .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ok.headers()[LOCATION], format!("/chats/{chat}"));
+    let html = page(session.clone()).await;
+    assert!(html.contains("kept for 7 days"), "{html}");
+    let store = dash.store.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        store
+            .chat(tgbox::domain::ChatId(chat))
+            .unwrap()
+            .unwrap()
+            .retention_days
+    })
+    .await
+    .unwrap();
+    assert_eq!(stored, Some(7));
+    let forever = post(vec![("csrf", csrf.clone()), ("mode", "forever".into())]).await;
+    assert_eq!(forever.status(), StatusCode::SEE_OTHER);
+    assert!(page(session.clone()).await.contains("kept forever"));
+    // Unknown chats are not created.
+    let res = c
+        .post(format!("{url}/chats/1/retention"))
+        .header("cookie", &session)
+        .form(&[("csrf", csrf.as_str()), ("mode", "global")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // The cache's figures are on the overview and in the metrics.
+    let overview = c
+        .get(format!("{url}/"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(overview.contains("Cache hit ratio") && !overview.contains("no cache yet"));
+    let metrics: serde_json::Value = c
+        .get(format!("{url}/api/metrics"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        metrics["cache"]["capacity"].as_u64().unwrap() > 0,
+        "{metrics}"
+    );
+    let prom = c
+        .get(format!("{url}/metrics"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(prom.contains("tgbox_cache_events_total{event=\"hit\"}"));
+    dash.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_page_compacts_and_streams_a_backup() {
+    let dash = Dash::start(50).await;
+    let c = client();
+    let url = &dash.url;
+    let session = login(&c, url).await;
+    let get = |path: &str| {
+        c.get(format!("{url}{path}"))
+            .header("cookie", &session)
+            .send()
+    };
+    let html = get("/storage").await.unwrap().text().await.unwrap();
+    assert!(html.contains("No compaction has run yet"), "{html}");
+    assert!(html.contains("The retention sweep has not run yet"));
+    assert!(html.contains("messages") && html.contains("fragmented"));
+    assert!(html.contains("segments"), "no search index figures");
+    let csrf = field(&html, "csrf");
+    let post = |path: &str, token: &str| {
+        c.post(format!("{url}{path}"))
+            .header("cookie", &session)
+            .form(&[("csrf", token.to_string())])
+            .send()
+    };
+    for path in ["/storage/compact", "/storage/backup", "/storage/cleanup"] {
+        let res = post(path, "wrong").await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    // The cleanup slot is not wired in this setup: a clear 503, not a crash.
+    let res = post("/storage/cleanup", &csrf).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    let res = post("/storage/compact", &csrf).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let m = dash.state.maintenance.clone().unwrap();
+    assert!(
+        common::wait_until(Duration::from_secs(30), || m.last_run().is_some()).await,
+        "the compaction did not finish"
+    );
+    let html = get("/storage").await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("Ingest paused") && html.contains("(dashboard)"),
+        "{html}"
+    );
+
+    for res in [
+        post("/storage/backup", &csrf).await.unwrap(),
+        get("/storage/backup").await.unwrap(),
+    ] {
+        assert_eq!(res.status(), StatusCode::OK);
+        let disposition = res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            disposition.starts_with("attachment; filename=\"tgbox-"),
+            "{disposition}"
+        );
+        let body = res.bytes().await.unwrap();
+        let report = tgbox::store::redb::verify_backup(&body[..]).unwrap();
+        assert!(report.rows > 50, "{report:?}");
+    }
     dash.stop().await;
 }

@@ -2,6 +2,7 @@
 //! (or the one-time setup link), and the web server on `web.listen`.
 
 use super::AppError;
+use crate::cache::AppCache;
 use crate::config::{Config, Secret};
 use crate::store::SharedStore;
 use crate::telemetry::sampler::SAMPLE_SECS;
@@ -121,6 +122,7 @@ pub fn storage_figures(store: &SharedStore, dir: &Path) -> StorageFigures {
 fn spawn_sampler(
     store: SharedStore,
     registry: Arc<Registry>,
+    cache: Arc<AppCache>,
     monitor: Arc<Monitor>,
     dir: std::path::PathBuf,
     stop: CancellationToken,
@@ -141,6 +143,7 @@ fn spawn_sampler(
             })
             .await;
             if let Ok(Some(sample)) = sample {
+                cache.on_memory_sample(sample.rss_bytes, sample.system_total_bytes);
                 monitor.push(sample, &registry);
             }
         }
@@ -167,6 +170,8 @@ pub async fn start(
     config: &Config,
     store: SharedStore,
     registry: Arc<Registry>,
+    maintenance: Arc<crate::service::MaintenanceService>,
+    cache: Arc<AppCache>,
     shutdown: &CancellationToken,
 ) -> Result<Dashboard, AppError> {
     let stop = shutdown.child_token();
@@ -175,6 +180,7 @@ pub async fn start(
     let mut tasks = vec![spawn_sampler(
         store.clone(),
         registry.clone(),
+        cache,
         monitor.clone(),
         dir.clone(),
         stop.clone(),
@@ -222,6 +228,7 @@ pub async fn start(
         registry,
         monitor,
         auth,
+        maintenance: Some(maintenance),
         settings: Arc::new(WebSettings {
             secure_cookies: config.web.secure_cookies,
             metrics_token,

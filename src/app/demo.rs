@@ -57,6 +57,8 @@ pub struct DemoReport {
     pub rss_bytes: Option<u64>,
     pub peak_rss_bytes: Option<u64>,
     pub ingest: IngestSnapshot,
+    /// The in-process cache's counters at the end (hit ratio on this workload).
+    pub cache: crate::telemetry::CacheSnapshot,
 }
 
 /// A previous demo's directory is replaced; anything else that is not empty is refused.
@@ -256,6 +258,7 @@ pub async fn run_demo(
         rss_bytes: rss.map(|r| r.0),
         peak_rss_bytes: rss.map(|r| r.1),
         ingest,
+        cache: metrics.registry().cache().snapshot(),
     };
     println!(
         "demo finished: {} updates archived in {:.1} s; data in {}",

@@ -2,10 +2,13 @@
 //! along one path (a CancellationToken for "stop", a TaskTracker for "wait until stopped").
 
 pub mod admin;
+pub mod backup;
 pub mod dashboard;
 pub mod demo;
 mod intake;
+pub mod maintenance;
 pub mod offline;
+pub mod retention;
 pub mod search;
 pub mod supervise;
 
@@ -13,6 +16,7 @@ pub use intake::{SECRET_FILE, load_or_create_secret};
 pub use supervise::Notifier;
 
 use crate::bot::{self, Handlers};
+use crate::cache::{AppCache, CachedStore};
 use crate::config::{Backend, Config, Secret, StorageConfig};
 use crate::ingest::{Writer, WriterConfig};
 use crate::store::redb::{RedbOptions, RedbStore};
@@ -65,6 +69,17 @@ pub enum AppError {
     ShutdownTimeout(u64),
     #[error("{0}")]
     Search(String),
+    /// A maintenance tool declined, with the reason as a sentence.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Restore(#[from] crate::store::redb::RestoreError),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// How long shutdown waits for reply handlers before it stops waiting (at most half of the
@@ -168,6 +183,10 @@ pub async fn run_with_store(
     shutdown: CancellationToken,
 ) -> Result<(), AppError> {
     let registry = metrics.registry();
+    // Everything below (writer, bot, search, dashboard) goes through the cache, so every write
+    // the app makes invalidates what it changed.
+    let cache = Arc::new(AppCache::new(&config.cache, registry.cache().clone()));
+    let store: SharedStore = Arc::new(CachedStore::new(store, cache.clone()));
     let (search_config, search_store, search_registry) =
         (config.clone(), store.clone(), registry.clone());
     let search = blocking(move || {
@@ -182,8 +201,36 @@ pub async fn run_with_store(
     };
     let (writer, writer_handle) =
         Writer::start(store.clone(), writer_config, metrics).map_err(AppError::Thread)?;
-    let dashboard = match dashboard::start(config, store.clone(), registry.clone(), &shutdown).await
-    {
+    let maintenance = {
+        let (store, compactor, schedule, index) = (
+            store.clone(),
+            search.index_compactor(),
+            maintenance::schedule(config),
+            search.index.clone(),
+        );
+        Arc::new(
+            blocking(move || {
+                crate::service::MaintenanceService::new(store, Some(compactor), schedule)
+                    .with_search_index(index)
+            })
+            .await?,
+        )
+    };
+    // The retention sweep (scheduled in `run_bot`), also the Storage page's "last cleanup" and
+    // "Run cleanup".
+    let sweeper = retention::service(config, store.clone(), search.commit_hook().0);
+    maintenance.set_cleanup(retention::cleanup_hooks(sweeper.clone()));
+    let upkeep = shutdown.child_token();
+    let started = dashboard::start(
+        config,
+        store.clone(),
+        registry.clone(),
+        maintenance.clone(),
+        cache.clone(),
+        &shutdown,
+    )
+    .await;
+    let dashboard = match started {
         Ok(d) => d,
         Err(e) => {
             drop(writer_handle);
@@ -192,6 +239,16 @@ pub async fn run_with_store(
             return Err(e);
         }
     };
+    // Without the socket the appliance still runs: `tgbox backup` then says it cannot reach
+    // it, and the dashboard's download still works.
+    let control = match backup::serve_control(&config.storage.dir, store.clone(), upkeep.clone()) {
+        Ok(task) => Some(task),
+        Err(e) => {
+            tracing::warn!(error = %e, "no control socket: `tgbox backup` cannot reach this appliance");
+            None
+        }
+    };
+    let scheduler = maintenance::spawn_scheduler(maintenance, upkeep.clone());
     let result = run_bot(
         config,
         token,
@@ -199,11 +256,17 @@ pub async fn run_with_store(
         store,
         registry,
         search,
+        sweeper,
         writer,
         writer_handle,
         shutdown,
     )
     .await;
+    upkeep.cancel();
+    let _ = scheduler.await;
+    if let Some(control) = control {
+        let _ = control.await;
+    }
     dashboard.stop().await;
     result
 }
@@ -217,6 +280,7 @@ async fn run_bot(
     store: SharedStore,
     registry: Arc<crate::telemetry::Registry>,
     search: search::SearchRuntime,
+    sweeper: Arc<crate::service::RetentionService>,
     writer: Writer,
     writer_handle: crate::ingest::WriterHandle,
     shutdown: CancellationToken,
@@ -241,13 +305,33 @@ async fn run_bot(
     let start_after = blocking(move || read_store.last_update_id()).await??;
 
     let tracker = TaskTracker::new();
+    // Broadcasts: one job at a time, resumed after a restart; stops with the handlers.
+    let transport = Arc::new(bot::TelegramBroadcast::new(tg.bot.clone()));
+    tracker.spawn(
+        crate::service::broadcast::BroadcastRunner::new(
+            store.clone(),
+            transport,
+            crate::service::broadcast::BroadcastSettings::default(),
+        )
+        .run(shutdown.clone()),
+    );
+    retention::spawn(
+        &tracker,
+        sweeper,
+        config.retention.sweep_interval,
+        shutdown.clone(),
+    );
     let handlers = Handlers::with_registry(
         tg.bot.clone(),
         tg.identity.username.clone(),
         store.clone(),
         Some(registry),
     )
-    .with_search(search.service.clone());
+    .with_search(search.service.clone())
+    .with_dialogue_ttl(config.bot.dialogue_ttl);
+    for problem in crate::i18n::check_catalogs() {
+        tracing::warn!(%problem, "text catalog");
+    }
     let intake_result = intake::run(intake::Intake {
         config,
         tg,

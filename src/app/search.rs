@@ -75,6 +75,12 @@ impl SearchRuntime {
         CommitHook(Arc::new(move || wake.wake()))
     }
 
+    /// For the maintenance service: compact the index through the indexer thread.
+    pub fn index_compactor(&self) -> crate::service::IndexCompactor {
+        let wake = self.indexer.wake_handle();
+        Arc::new(move || wake.compact().map_err(|e| e.to_string()))
+    }
+
     /// Index what is left in the outbox, commit, and stop (blocking). Stop ingest first.
     pub fn stop(self) {
         self.indexer.stop();

@@ -2,25 +2,32 @@
 //! read the store and see it; a crash between commit and reply loses the reply, never the update.
 
 use super::TgBot;
+use super::dialogue::KvDialogueStorage;
+use crate::domain::{UserId, UserSettings};
+use crate::i18n::{Lang, Msg, Tr};
+use crate::service::ForgetService;
 use crate::store::SharedStore;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use teloxide::prelude::*;
-use teloxide::types::{ParseMode, ReplyParameters, UpdateKind};
+use teloxide::types::{InlineKeyboardMarkup, ParseMode, ReplyParameters, UpdateKind};
 use teloxide::utils::html;
 
-/// The command menu published with setMyCommands: (command, description).
-pub const COMMANDS: &[(&str, &str)] = &[
-    ("start", "register and get a welcome"),
-    ("help", "what this bot can do"),
-    (
-        "search",
-        "search messages: words, \"phrase\", -word, from:@user, after:, before:",
-    ),
-    ("stats", "group statistics (in private: your groups)"),
-    ("me", "your messages, rank, first and last seen"),
-    ("top", "most active members: /top 7d, /top 30d or /top all"),
+/// The command menu published with setMyCommands: the command and its description's text.
+pub const COMMANDS: &[(&str, Msg)] = &[
+    ("start", Msg::CommandStart),
+    ("help", Msg::CommandHelp),
+    ("search", Msg::CommandSearch),
+    ("settings", Msg::CommandSettings),
+    ("forget", Msg::CommandForget),
+    ("stats", Msg::CommandStats),
+    ("me", Msg::CommandMe),
+    ("top", Msg::CommandTop),
 ];
+
+/// How long an unfinished dialogue is kept unless configured (`bot.dialogue_ttl_minutes`).
+pub const DEFAULT_DIALOGUE_TTL: Duration = Duration::from_secs(30 * 60);
 
 #[derive(Clone)]
 pub struct Handlers {
@@ -41,6 +48,8 @@ struct Inner {
     /// Where send latencies go (`telegram_send`), if anywhere.
     registry: Option<Arc<crate::telemetry::Registry>>,
     search: Option<Arc<crate::service::SearchService>>,
+    dialogues: Arc<KvDialogueStorage>,
+    forget: ForgetService,
 }
 
 /// A command addressed to us: `/name` or `/name@our_bot`, case-insensitive, with arguments.
@@ -91,11 +100,13 @@ impl Handlers {
             inner: Arc::new(Inner {
                 bot,
                 bot_username,
-                store,
                 slots: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING_REPLIES)),
                 skipped: AtomicU64::new(0),
                 registry,
                 search: None,
+                dialogues: KvDialogueStorage::new(store.clone(), DEFAULT_DIALOGUE_TTL),
+                forget: ForgetService::new(store.clone()),
+                store,
             }),
         }
     }
@@ -124,20 +135,35 @@ impl Handlers {
         }
     }
 
-    /// Answer `/search` with this service (without one, `/search` says it is unavailable).
-    pub fn with_search(self, service: Arc<crate::service::SearchService>) -> Self {
-        let inner = Inner {
+    /// A copy of the handlers with some parts replaced (the builder methods below).
+    fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = Inner {
             bot: self.inner.bot.clone(),
             bot_username: self.inner.bot_username.clone(),
             store: self.inner.store.clone(),
             slots: self.inner.slots.clone(),
             skipped: AtomicU64::new(self.inner.skipped.load(Ordering::Relaxed)),
             registry: self.inner.registry.clone(),
-            search: Some(service),
+            search: self.inner.search.clone(),
+            dialogues: self.inner.dialogues.clone(),
+            forget: self.inner.forget.clone(),
         };
+        change(&mut inner);
         Handlers {
             inner: Arc::new(inner),
         }
+    }
+
+    /// Answer `/search` with this service (without one, `/search` says it is unavailable).
+    pub fn with_search(self, service: Arc<crate::service::SearchService>) -> Self {
+        self.rebuild(|inner| inner.search = Some(service))
+    }
+
+    /// Keep unfinished dialogues this long (`bot.dialogue_ttl_minutes`).
+    pub fn with_dialogue_ttl(self, ttl: Duration) -> Self {
+        self.rebuild(|inner| {
+            inner.dialogues = KvDialogueStorage::new(inner.store.clone(), ttl);
+        })
     }
 
     pub(super) fn bot(&self) -> &TgBot {
@@ -156,6 +182,99 @@ impl Handlers {
         self.inner.search.clone()
     }
 
+    pub(super) fn dialogues(&self) -> Arc<KvDialogueStorage> {
+        self.inner.dialogues.clone()
+    }
+
+    pub(super) fn forget_service(&self) -> ForgetService {
+        self.inner.forget.clone()
+    }
+
+    /// A user's settings, the default when none are stored or the store cannot answer. Every
+    /// settings read goes through here (the place to put a cache).
+    pub(super) async fn user_settings(&self, user: UserId) -> UserSettings {
+        let store = self.inner.store.clone();
+        match tokio::task::spawn_blocking(move || store.user_settings(user)).await {
+            Ok(Ok(found)) => found.unwrap_or_default(),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, user = user.0, "settings read failed; using defaults");
+                UserSettings::default()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "settings read task failed; using defaults");
+                UserSettings::default()
+            }
+        }
+    }
+
+    /// Store a user's settings; `false` (logged) when the store refused. Every settings write
+    /// goes through here (the place to invalidate a cache).
+    pub(super) async fn save_user_settings(&self, user: UserId, settings: UserSettings) -> bool {
+        let store = self.inner.store.clone();
+        match tokio::task::spawn_blocking(move || store.set_user_settings(user, &settings)).await {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, user = user.0, "settings write failed");
+                false
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "settings write task failed");
+                false
+            }
+        }
+    }
+
+    /// The language to answer this Telegram user in: their setting, else their Telegram
+    /// language, else English.
+    pub(super) async fn tr_for(&self, user: Option<&teloxide::types::User>) -> Tr {
+        let Some(user) = user else {
+            return Tr::new(Lang::En);
+        };
+        let settings = self.user_settings(UserId(user.id.0)).await;
+        Tr::new(Lang::resolve(
+            settings.language,
+            user.language_code.as_deref(),
+        ))
+    }
+
+    /// Send `text` (Telegram HTML) to `chat`, as a reply to `reply_to` when given, recording the
+    /// send in the registry. A failure is logged; the message sent is returned.
+    pub(super) async fn send_html(
+        &self,
+        chat: ChatId,
+        reply_to: Option<teloxide::types::MessageId>,
+        text: String,
+        markup: Option<InlineKeyboardMarkup>,
+    ) -> Option<Message> {
+        let started = std::time::Instant::now();
+        let mut request = self
+            .inner
+            .bot
+            .send_message(chat, text)
+            .parse_mode(ParseMode::Html);
+        if let Some(id) = reply_to {
+            request =
+                request.reply_parameters(ReplyParameters::new(id).allow_sending_without_reply());
+        }
+        if let Some(markup) = markup {
+            request = request.reply_markup(markup);
+        }
+        let sent = request.await;
+        if let Some(r) = &self.inner.registry {
+            match &sent {
+                Ok(_) => r.record(crate::telemetry::Op::TelegramSend, started.elapsed(), 1),
+                Err(_) => r.record_error(crate::telemetry::Op::TelegramSend),
+            }
+        }
+        match sent {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::warn!(error = %e, chat = chat.0, "reply failed");
+                None
+            }
+        }
+    }
+
     pub async fn handle(&self, update: Update) {
         let msg = match &update.kind {
             UpdateKind::Message(msg) => msg,
@@ -163,60 +282,61 @@ impl Handlers {
                 let Some(_slot) = self.reply_slot() else {
                     return;
                 };
-                return self.search_callback(q).await;
+                return self.callback(q).await;
             }
             _ => return,
         };
         let Some(text) = msg.text() else { return };
+        let private = msg.chat.is_private();
         let Some(cmd) = parse_command(text, &self.inner.bot_username) else {
+            if private {
+                let Some(_slot) = self.reply_slot() else {
+                    return;
+                };
+                self.dialogue_text(msg, text).await;
+            }
             return;
         };
-        let private = msg.chat.is_private();
-        let reply = match cmd.name.as_str() {
-            "search" => {
-                let Some(_slot) = self.reply_slot() else {
-                    return;
-                };
-                return self.search_command(msg, cmd.args).await;
-            }
-            "stats" | "me" | "top" => {
-                let Some(_slot) = self.reply_slot() else {
-                    return;
-                };
-                return self.stats_command(msg, &cmd.name, cmd.args).await;
-            }
-            "start" => self.start_text(msg).await,
-            "help" => help_text(),
-            _ if private => format!(
-                "I don't know the command /{}. Send /help to see what I can do.",
-                html::escape(&cmd.name)
-            ),
+        let known = COMMANDS.iter().any(|(name, _)| *name == cmd.name);
+        if !private && !known {
             // In groups, other bots' commands and typos are not ours to answer.
-            _ => return,
-        };
+            return;
+        }
         let Some(_slot) = self.reply_slot() else {
             return;
         };
-        let started = std::time::Instant::now();
-        let sent = self
-            .inner
-            .bot
-            .send_message(msg.chat.id, reply)
-            .parse_mode(ParseMode::Html)
-            .reply_parameters(ReplyParameters::new(msg.id).allow_sending_without_reply())
-            .await;
-        if let Some(r) = &self.inner.registry {
-            match &sent {
-                Ok(_) => r.record(crate::telemetry::Op::TelegramSend, started.elapsed(), 1),
-                Err(_) => r.record_error(crate::telemetry::Op::TelegramSend),
-            }
-        }
-        if let Err(e) = sent {
-            tracing::warn!(error = %e, chat = msg.chat.id.0, command = %cmd.name, "reply failed");
+        let tr = self.tr_for(msg.from.as_ref()).await;
+        let reply = match cmd.name.as_str() {
+            "search" => return self.search_command(msg, cmd.args, tr).await,
+            "settings" => return self.settings_command(msg, tr).await,
+            "forget" => return self.forget_command(msg, tr).await,
+            "stats" | "me" | "top" => return self.stats_command(msg, &cmd.name, cmd.args).await,
+            "start" => self.start_text(msg, tr).await,
+            "help" => help_text(tr),
+            _ => tr.f(
+                Msg::UnknownCommand,
+                &[("command", &format!("/{}", html::escape(&cmd.name)))],
+            ),
+        };
+        self.send_html(msg.chat.id, Some(msg.id), reply, None).await;
+    }
+
+    /// A button press: the prefix of its data says whose it is.
+    async fn callback(&self, q: &teloxide::types::CallbackQuery) {
+        let data = q.data.as_deref().unwrap_or("");
+        if data.starts_with(super::search_render::PAGE_PREFIX) {
+            self.search_callback(q).await
+        } else if data.starts_with(super::settings::PREFIX) {
+            self.settings_callback(q).await
+        } else if data.starts_with(super::forget::PREFIX) {
+            self.forget_callback(q).await
+        } else {
+            let tr = self.tr_for(Some(&q.from)).await;
+            self.answer(q, Some(tr.t(Msg::CallbackInvalid))).await;
         }
     }
 
-    async fn start_text(&self, msg: &Message) -> String {
+    async fn start_text(&self, msg: &Message, tr: Tr) -> String {
         let name = msg
             .from
             .as_ref()
@@ -234,24 +354,29 @@ impl Handlers {
                 .map(|u| u.message_count),
             None => None,
         };
-        let mut text = format!(
-            "Hello, <b>{}</b>! I keep this community's message archive.\n",
-            html::escape(&name)
-        );
+        let mut text = tr.f(Msg::StartHello, &[("name", &html::escape(&name))]);
+        text.push('\n');
         if let Some(count) = count {
-            text.push_str(&format!(
-                "You are registered; I have seen {count} messages from you.\n"
-            ));
+            text.push_str(&tr.f(Msg::StartRegistered, &[("count", &tr.num(count))]));
+            text.push('\n');
         }
-        text.push_str("Send /help to see what I can do.");
+        text.push_str(tr.t(Msg::StartHelpHint));
         text
     }
 }
 
-fn help_text() -> String {
-    let mut text = String::from("<b>Commands</b>\n");
+pub(super) fn help_text(tr: Tr) -> String {
+    let mut text = String::from(tr.t(Msg::HelpTitle));
+    text.push('\n');
     for (name, help) in COMMANDS {
-        text.push_str(&format!("/{name} — {}\n", html::escape(help)));
+        text.push_str(&tr.f(
+            Msg::HelpLine,
+            &[
+                ("command", &format!("/{name}")),
+                ("description", &html::escape(tr.t(*help))),
+            ],
+        ));
+        text.push('\n');
     }
     text
 }
@@ -272,5 +397,18 @@ mod tests {
         assert!(parse_command("/@x", "tgbox_bot").is_none());
         let c = parse_command("/جستجو سلام", "tgbox_bot").unwrap();
         assert_eq!(c.args, "سلام");
+    }
+
+    #[test]
+    fn help_reads_right_to_left_in_persian() {
+        let fa = help_text(Tr::new(Lang::Fa));
+        assert!(
+            crate::i18n::rtl_problems(&fa).is_empty(),
+            "{:?}",
+            crate::i18n::rtl_problems(&fa)
+        );
+        assert!(fa.contains("\u{2068}/forget\u{2069} — پاک کردن"), "{fa}");
+        let en = help_text(Tr::new(Lang::En));
+        assert!(en.contains("/search — search messages"), "{en}");
     }
 }

@@ -1,21 +1,27 @@
 //! Everything that speaks the Bot API: the client setup, the polling loop that feeds ingest,
 //! the translation of updates into domain records, and the command handlers.
 
+mod broadcast;
 pub mod convert;
+pub mod dialogue;
+mod forget;
 mod handlers;
 mod polling;
 mod search;
 mod search_render;
+mod settings;
 mod stats;
 mod stats_text;
 mod webhook;
 
+pub use broadcast::{TelegramBroadcast, classify as classify_send_error};
 pub use handlers::Handlers;
 pub use polling::{PollError, PollingConfig, run_polling};
 pub use webhook::{COMMIT_PATIENCE, WebhookIntake, set_webhook};
 
 use crate::config::Secret;
 use crate::domain::BotIdentity;
+use crate::i18n::{Lang, Tr};
 use std::time::Duration;
 use teloxide::adaptors::Throttle;
 use teloxide::adaptors::throttle::Limits;
@@ -134,13 +140,28 @@ pub async fn prepare_polling(tg: &Telegram) {
     }
 }
 
-/// Publish the command menu (setMyCommands); a failure is a warning.
-pub async fn publish_commands(tg: &Telegram) {
-    let commands: Vec<BotCommand> = handlers::COMMANDS
+/// The command menu in one language.
+pub fn command_menu(lang: Lang) -> Vec<BotCommand> {
+    let tr = Tr::new(lang);
+    handlers::COMMANDS
         .iter()
-        .map(|(name, help)| BotCommand::new(*name, *help))
-        .collect();
-    if let Err(e) = tg.bot.set_my_commands(commands).await {
+        .map(|(name, help)| BotCommand::new(*name, tr.t(*help)))
+        .collect()
+}
+
+/// Publish the command menu (setMyCommands): English for everyone, Persian for clients set to
+/// Persian (`language_code = "fa"`). A failure is a warning.
+pub async fn publish_commands(tg: &Telegram) {
+    if let Err(e) = tg.bot.set_my_commands(command_menu(Lang::En)).await {
         tracing::warn!(error = %e, "setMyCommands failed; the command menu is not updated");
+    }
+    for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::En) {
+        let request = tg
+            .bot
+            .set_my_commands(command_menu(lang))
+            .language_code(lang.code());
+        if let Err(e) = request.await {
+            tracing::warn!(error = %e, lang = lang.code(), "setMyCommands failed for a language");
+        }
     }
 }

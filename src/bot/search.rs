@@ -6,16 +6,15 @@
 //! paging needs no state in memory, survives restarts, and cannot widen what anyone sees.
 
 use super::handlers::{Handlers, parse_command};
-use super::search_render::{PageRef, keyboard, page_html};
+use super::search_render::{PageRef, keyboard, page_html, service_error_text};
 use crate::domain::{ChatId, MessageId, UserId};
+use crate::i18n::{Msg, Tr};
 use crate::search::SortOrder;
 use crate::service::{Scope, SearchPage, SearchParams, SearchService, SearchServiceError};
 use std::sync::Arc;
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, LinkPreviewOptions, ParseMode, ReplyParameters};
 use teloxide::utils::html;
-
-const UNAVAILABLE: &str = "Search is not available right now, sorry. Please try again later.";
 
 fn no_preview() -> LinkPreviewOptions {
     LinkPreviewOptions {
@@ -54,12 +53,14 @@ async fn run(
     }
 }
 
-fn error_text(e: &SearchServiceError) -> String {
-    if e.is_user_error() {
-        e.to_string()
-    } else {
-        tracing::error!(error = %e, "search failed");
-        UNAVAILABLE.to_string()
+/// The failure in the user's language (plain text).
+fn error_text(tr: Tr, e: &SearchServiceError) -> String {
+    match service_error_text(tr, e) {
+        Some(text) => text,
+        None => {
+            tracing::error!(error = %e, "search failed");
+            tr.t(Msg::SearchUnavailable).to_string()
+        }
     }
 }
 
@@ -73,9 +74,10 @@ fn scope_of(chat: &teloxide::types::Chat, user: UserId) -> Scope {
 
 impl Handlers {
     /// `/search <query>` in `msg`.
-    pub(super) async fn search_command(&self, msg: &Message, args: &str) {
+    pub(super) async fn search_command(&self, msg: &Message, args: &str, tr: Tr) {
         let Some(service) = self.search_service() else {
-            self.reply_plain(msg, UNAVAILABLE).await;
+            let text = html::escape(tr.t(Msg::SearchUnavailable));
+            self.send_html(msg.chat.id, Some(msg.id), text, None).await;
             return;
         };
         let Some(from) = msg.from.as_ref() else {
@@ -86,10 +88,10 @@ impl Handlers {
         let result = run(service, args.to_string(), scope, user, 0, SortOrder::Newest).await;
         let (text, markup) = match &result {
             Ok(page) => (
-                page_html(page, msg.chat.is_private()),
-                keyboard(page, msg.id.0),
+                page_html(tr, page, msg.chat.is_private()),
+                keyboard(tr, page, msg.id.0),
             ),
-            Err(e) => (html::escape(&error_text(e)), None),
+            Err(e) => (html::escape(&error_text(tr, e)), None),
         };
         let mut request = self
             .bot()
@@ -107,30 +109,26 @@ impl Handlers {
 
     /// A press on a paging button.
     pub(super) async fn search_callback(&self, q: &CallbackQuery) {
+        let tr = self.tr_for(Some(&q.from)).await;
         let Some(page_ref) = q.data.as_deref().and_then(PageRef::decode) else {
-            self.answer(q, None).await;
+            self.answer(q, Some(tr.t(Msg::CallbackInvalid))).await;
             return;
         };
         let Some(message) = q.message.as_ref() else {
-            self.answer(q, Some("This message is too old to page through."))
-                .await;
+            self.answer(q, Some(tr.t(Msg::SearchTooOld))).await;
             return;
         };
         let (chat, results_message) = (message.chat().clone(), message.id());
         let user = UserId(q.from.id.0);
         let Some(service) = self.search_service() else {
-            self.answer(q, Some(UNAVAILABLE)).await;
+            self.answer(q, Some(tr.t(Msg::SearchUnavailable))).await;
             return;
         };
         let Some(query) = self
             .command_args(ChatId(chat.id.0), page_ref.command_message)
             .await
         else {
-            self.answer(
-                q,
-                Some("This search is no longer available; send /search again."),
-            )
-            .await;
+            self.answer(q, Some(tr.t(Msg::SearchGone))).await;
             return;
         };
         let scope = scope_of(&chat, user);
@@ -138,7 +136,7 @@ impl Handlers {
         let page = match result {
             Ok(page) => page,
             Err(e) => {
-                self.answer(q, Some(&error_text(&e))).await;
+                self.answer(q, Some(&error_text(tr, &e))).await;
                 return;
             }
         };
@@ -148,11 +146,11 @@ impl Handlers {
             .edit_message_text(
                 chat.id,
                 results_message,
-                page_html(&page, chat.is_private()),
+                page_html(tr, &page, chat.is_private()),
             )
             .parse_mode(ParseMode::Html)
             .link_preview_options(no_preview());
-        if let Some(markup) = keyboard(&page, page_ref.command_message) {
+        if let Some(markup) = keyboard(tr, &page, page_ref.command_message) {
             edit = edit.reply_markup(markup);
         }
         if let Err(e) = edit.await {
@@ -172,24 +170,13 @@ impl Handlers {
         (cmd.name == "search").then(|| cmd.args.to_string())
     }
 
-    async fn answer(&self, q: &CallbackQuery, text: Option<&str>) {
+    pub(super) async fn answer(&self, q: &CallbackQuery, text: Option<&str>) {
         let mut request = self.bot().answer_callback_query(q.id.clone());
         if let Some(text) = text {
             request = request.text(text);
         }
         if let Err(e) = request.await {
             tracing::debug!(error = %e, "answerCallbackQuery failed");
-        }
-    }
-
-    async fn reply_plain(&self, msg: &Message, text: &str) {
-        let sent = self
-            .bot()
-            .send_message(msg.chat.id, text)
-            .reply_parameters(ReplyParameters::new(msg.id).allow_sending_without_reply())
-            .await;
-        if let Err(e) = sent {
-            tracing::warn!(error = %e, chat = msg.chat.id.0, "reply failed");
         }
     }
 }

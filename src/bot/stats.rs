@@ -10,7 +10,6 @@ use super::stats_text;
 use crate::domain::{ChatId, Timestamp, UserId};
 use crate::service::{StatsService, TopPeriod};
 use teloxide::prelude::*;
-use teloxide::types::{ParseMode, ReplyParameters};
 
 /// What was asked, resolved to plain ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,15 +101,7 @@ impl Handlers {
             }
             Err(text) => text,
         };
-        let sent = self
-            .bot()
-            .send_message(msg.chat.id, text)
-            .parse_mode(ParseMode::Html)
-            .reply_parameters(ReplyParameters::new(msg.id).allow_sending_without_reply())
-            .await;
-        if let Err(e) = sent {
-            tracing::warn!(error = %e, chat = msg.chat.id.0, command, "statistics reply failed");
-        }
+        self.send_html(msg.chat.id, Some(msg.id), text, None).await;
     }
 }
 

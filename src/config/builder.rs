@@ -1,8 +1,8 @@
 //! Collecting raw values from file, environment and flags, and parsing them into a [`Config`].
 
 use super::{
-    Backend, Config, ConfigError, KEYS, LogConfig, Origin, SearchConfig, Secret, StorageConfig,
-    TelegramConfig, TelemetryConfig, WebConfig, env_name, spec,
+    Backend, BotConfig, Config, ConfigError, KEYS, LogConfig, Origin, SearchConfig, Secret,
+    StorageConfig, TelegramConfig, TelemetryConfig, WebConfig, env_name, spec,
 };
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -252,6 +252,10 @@ impl ConfigBuilder {
             telemetry,
             app,
             search: p.search()?,
+            cache: super::upkeep::cache(&p)?,
+            retention: super::upkeep::retention(&p)?,
+            maintenance: super::maintenance::maintenance(&p)?,
+            bot: p.bot()?,
             origins,
             warnings: self.warnings,
         })
@@ -335,6 +339,18 @@ impl Parser<'_> {
             Some(n) if (min..=max).contains(&n) => Ok(n),
             _ => Err(self.invalid(key, &display_value(&value), expected)),
         }
+    }
+
+    fn bot(&self) -> Result<BotConfig, ConfigError> {
+        let minutes = self.int(
+            "bot.dialogue_ttl_minutes",
+            1,
+            10_080,
+            "a whole number of minutes from 1 to 10080 (a week)",
+        )?;
+        Ok(BotConfig {
+            dialogue_ttl: Duration::from_secs(minutes * 60),
+        })
     }
 
     fn search(&self) -> Result<SearchConfig, ConfigError> {

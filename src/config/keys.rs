@@ -167,6 +167,66 @@ pub const KEYS: &[KeySpec] = &[
         secret: false,
         help: "/search requests per user and minute, after a burst of 5, 1-10000",
     },
+    KeySpec {
+        key: "cache.max_entries",
+        default: Some("10000"),
+        secret: false,
+        help: "most entries in the in-process cache, 16-10000000",
+    },
+    KeySpec {
+        key: "cache.max_mb",
+        default: Some("16"),
+        secret: false,
+        help: "most MiB (estimated) in the in-process cache, 1-4096",
+    },
+    KeySpec {
+        key: "cache.ttl_secs",
+        default: Some("60"),
+        secret: false,
+        help: "longest a cached user, chat or setting is served, 1-86400 s",
+    },
+    KeySpec {
+        key: "cache.shrink_at_rss_percent",
+        default: Some("70"),
+        secret: false,
+        help: "halve the cache when RSS passes this % of system memory, 0-100 (0: never)",
+    },
+    KeySpec {
+        key: "retention.days",
+        default: Some("0"),
+        secret: false,
+        help: "keep messages this many days, 0-36500 (0: forever); chats may override",
+    },
+    KeySpec {
+        key: "retention.sweep_interval_minutes",
+        default: Some("60"),
+        secret: false,
+        help: "minutes between retention sweeps, 1-10080",
+    },
+    KeySpec {
+        key: "retention.batch_size",
+        default: Some("1000"),
+        secret: false,
+        help: "messages removed per retention transaction, 10-100000",
+    },
+    KeySpec {
+        key: "maintenance.compact_at",
+        default: Some("04:30"),
+        secret: false,
+        help: "daily compaction of the store and search index, HH:MM UTC, or off",
+    },
+    KeySpec {
+        key: "maintenance.compact_fragmented_mb",
+        default: Some("128"),
+        secret: false,
+        help: "also compact when this many MiB of the store file are reclaimable (0: never)",
+    },
+    KeySpec {
+        key: "bot.dialogue_ttl_minutes",
+        default: Some("30"),
+        secret: false,
+        help: "minutes an unfinished dialogue (e.g. the /forget confirmation) is kept, 1-10080",
+    },
 ];
 
 pub(crate) fn spec(key: &str) -> Option<&'static KeySpec> {

@@ -7,11 +7,15 @@
 mod appliance;
 mod builder;
 mod keys;
+mod maintenance;
+mod upkeep;
 
 pub use appliance::{AppConfig, TelegramMode, WebhookConfig};
 pub use builder::ConfigBuilder;
 pub(crate) use keys::spec;
 pub use keys::{KEYS, KeySpec, env_name};
+pub use maintenance::MaintenanceConfig;
+pub use upkeep::{CacheConfig, RetentionConfig};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -161,6 +165,22 @@ pub struct SearchConfig {
     pub rate_per_minute: u32,
 }
 
+/// The bot's own behaviour (`bot.*`).
+#[derive(Clone, Debug)]
+pub struct BotConfig {
+    /// How long an unfinished dialogue (a multi-step flow such as `/forget`) is kept.
+    pub dialogue_ttl: Duration,
+}
+
+impl BotConfig {
+    fn render(&self) -> Vec<(&'static str, String)> {
+        vec![(
+            "bot.dialogue_ttl_minutes",
+            (self.dialogue_ttl.as_secs() / 60).to_string(),
+        )]
+    }
+}
+
 /// The effective configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -171,6 +191,10 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub app: AppConfig,
     pub search: SearchConfig,
+    pub cache: CacheConfig,
+    pub retention: RetentionConfig,
+    pub maintenance: MaintenanceConfig,
+    pub bot: BotConfig,
     /// Where each key's value came from.
     pub origins: BTreeMap<&'static str, Origin>,
     /// Unknown keys and similar non-fatal findings; logged once logging is up.
@@ -274,9 +298,15 @@ impl Config {
             ),
         ];
         values.extend(self.search.render());
+        values.extend(upkeep::rendered(self));
+        values.extend(self.bot.render());
         // Keys of one section are printed together, whatever order they were added in.
         let mut sections: Vec<(&str, String)> = Vec::new();
-        for (key, value) in values.into_iter().chain(appliance::rendered(self)) {
+        for (key, value) in values
+            .into_iter()
+            .chain(appliance::rendered(self))
+            .chain(maintenance::rendered(self))
+        {
             let (sec, name) = key.split_once('.').unwrap_or(("", key));
             let origin = self.origins.get(key).cloned().unwrap_or(Origin::Default);
             let line = if value.starts_with('#') {

@@ -1,12 +1,17 @@
 //! Plain types and rules. No I/O here and no types from redb, teloxide or axum: every other
 //! layer speaks in these.
 
+mod broadcast;
 mod ids;
 mod records;
 mod settings;
 mod stats;
 mod update;
 
+pub use broadcast::{
+    Audience, BroadcastCounts, BroadcastId, BroadcastJob, JobState, Millis, NewBroadcast,
+    RecipientStatus, now_millis,
+};
 pub use ids::{ChatId, MessageId, Timestamp, UpdateId, UserId};
 pub use records::{
     BotIdentity, Chat, ChatKind, Member, MemberStatus, MessageKind, OutboxEntry, OutboxOp,

@@ -14,8 +14,9 @@
 //! or the payload is ahead of the store (a restored store), it rebuilds the index from the store.
 
 use super::schema::{self, Fields};
-use super::{SearchError, SearchIndex, payload, rebuild};
+use super::{SearchError, SearchIndex, maintain, payload, rebuild};
 use crate::domain::{OutboxEntry, OutboxOp};
+use crate::store::IndexCompactionFigures;
 use crate::store::Store;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -92,10 +93,14 @@ impl SearchIndex {
     }
 }
 
+type CompactReply = std::sync::mpsc::Sender<Result<IndexCompactionFigures, String>>;
+
 #[derive(Default)]
 struct WakeState {
     woken: bool,
     stop: bool,
+    /// Compaction requests waiting for the indexer thread (it owns the writer).
+    compact: Vec<CompactReply>,
 }
 
 /// Wakes the indexer (call [`IndexerWake::wake`] after an ingest commit). Cheap to clone.
@@ -109,6 +114,33 @@ impl IndexerWake {
         let (lock, cv) = &*self.inner;
         lock.lock().unwrap_or_else(PoisonError::into_inner).woken = true;
         cv.notify_all();
+    }
+
+    /// Ask the indexer thread to commit what it has, merge every segment and collect garbage
+    /// files, and wait for its answer (blocking; it takes as long as the merge).
+    pub fn compact(&self) -> Result<IndexCompactionFigures, SearchError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let (lock, cv) = &*self.inner;
+            let mut state = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            if state.stop {
+                return Err(SearchError::Index("the search indexer is stopping".into()));
+            }
+            state.compact.push(tx);
+            state.woken = true;
+            cv.notify_all();
+        }
+        match rx.recv() {
+            Ok(result) => result.map_err(SearchError::Index),
+            Err(_) => Err(SearchError::Index(
+                "the search indexer stopped before it compacted the index".into(),
+            )),
+        }
+    }
+
+    fn take_compact_requests(&self) -> Vec<CompactReply> {
+        let (lock, _) = &*self.inner;
+        std::mem::take(&mut lock.lock().unwrap_or_else(PoisonError::into_inner).compact)
     }
 
     fn stop(&self) {
@@ -200,6 +232,8 @@ fn run(index: &SearchIndex, store: &dyn Store, cfg: &IndexerConfig, wake: &Index
             }
         }
     }
+    // Nobody will answer these any more: dropping them tells the waiters.
+    drop(wake.take_compact_requests());
     tracing::debug!("search indexer stopped");
 }
 
@@ -346,8 +380,32 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
+    /// Answer compaction requests: apply the outbox and commit, then merge and collect garbage.
+    fn serve_compaction(&mut self, wake: &IndexerWake) -> Result<(), SearchError> {
+        let requests = wake.take_compact_requests();
+        if requests.is_empty() {
+            return Ok(());
+        }
+        // Catch up with the outbox first, so the merge drops what was deleted up to now.
+        while self.step()? >= self.cfg.batch {}
+        if self.pending_docs > 0 {
+            self.commit()?;
+        }
+        // A failed merge (say, segments a background merge holds) is the requester's answer,
+        // not a reason to drop the writer: indexing goes on.
+        let answer = maintain::compact_with(&mut self.writer, self.index).map_err(|e| {
+            tracing::warn!(error = %e, "search index compaction failed");
+            e.to_string()
+        });
+        for r in requests {
+            let _ = r.send(answer.clone());
+        }
+        Ok(())
+    }
+
     fn run(&mut self, wake: &IndexerWake) -> Result<(), SearchError> {
         loop {
+            self.serve_compaction(wake)?;
             let stopping = wake.stopping();
             let n = self.step()?;
             let more = n >= self.cfg.batch;

@@ -7,6 +7,7 @@
 //! - `indexer`: the task that owns the single `IndexWriter` and applies the store's
 //!   `search_outbox` in order, committing in batches with the last applied sequence as payload.
 //! - `rebuild`: the index from scratch out of the store (`tgbox reindex`, or a detected gap).
+//! - `maintain`: segment merge + garbage collection (compaction), the indexed key set (check).
 //! - `corpus`: a synthetic English/Persian message generator for benchmarks.
 //!
 //! Invariant: the index is never ahead of the store. Its commit payload is the last outbox
@@ -17,6 +18,7 @@ mod analyzer;
 pub mod corpus;
 mod exec;
 mod indexer;
+mod maintain;
 pub mod query;
 mod rebuild;
 mod schema;
@@ -24,6 +26,7 @@ mod schema;
 pub use analyzer::{query_terms, tokens as analyze};
 pub use exec::{Highlighter, IndexHit, IndexResults, SearchRequest, Snippet, SortOrder};
 pub use indexer::{Indexer, IndexerConfig, IndexerWake, catch_up};
+pub use maintain::compact_offline;
 pub use query::{ChatRef, Clause, ParsedQuery, QueryError, UserRef};
 pub use rebuild::{RebuildReport, build_from, rebuild, rebuild_dir};
 

@@ -130,14 +130,14 @@ pub struct SearchService {
     store: SharedStore,
     index: Arc<SearchIndex>,
     config: SearchServiceConfig,
-    limiter: RateLimiter<UserId>,
+    limiter: RateLimiter,
     /// Where search latencies and failures go (`search`), if anywhere.
     registry: Option<Arc<crate::telemetry::Registry>>,
 }
 
 impl SearchService {
     pub fn new(store: SharedStore, index: Arc<SearchIndex>, config: SearchServiceConfig) -> Self {
-        let limiter = RateLimiter::new(config.rate_burst, config.rate_per_minute);
+        let limiter = RateLimiter::new(store.clone(), config.rate_burst, config.rate_per_minute);
         SearchService {
             store,
             index,
@@ -179,7 +179,7 @@ impl SearchService {
     ) -> Result<SearchPage, SearchServiceError> {
         if let Some(user) = p.requester {
             self.limiter
-                .check(user)
+                .check(&format!("{}rate:search", super::keys::user_prefix(user)))
                 .map_err(|retry_after| SearchServiceError::RateLimited { retry_after })?;
         }
         let parsed = query::parse(p.query)?;

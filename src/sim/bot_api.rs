@@ -141,14 +141,30 @@ pub(crate) async fn handle(
         .as_ref()
         .ok()
         .and_then(|p| p.i64("chat_id").ok().flatten());
-    let fault = {
+    let is_send = super::flood::SEND_METHODS.contains(&method);
+    let (fault, sent_at) = {
         let mut st = sim.lock();
         st.counters.api_calls += 1;
         let fault = st.faults.take(&method.to_ascii_lowercase(), chat_id);
         if fault.is_some() {
             st.counters.faults_injected += 1;
         }
-        fault
+        let now = st.flood.now_us();
+        if is_send && matches!(fault, Some(ref f) if !matches!(f, Fault::Slow { .. })) {
+            st.flood
+                .log(now, method, chat_id, super::flood::SendOutcome::Fault);
+        }
+        if is_send && fault.is_none() {
+            if let Err(retry_after) = st.flood.admit(now, method, chat_id) {
+                return ApiError {
+                    code: 429,
+                    description: format!("Too Many Requests: retry after {retry_after}"),
+                    retry_after: Some(retry_after),
+                }
+                .into_response();
+            }
+        }
+        (fault, now)
     };
     if let Some(fault) = fault {
         tracing::debug!(method, ?fault, "injecting fault");
@@ -161,7 +177,15 @@ pub(crate) async fn handle(
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    match dispatch(&sim, method, &params).await {
+    let result = dispatch(&sim, method, &params).await;
+    if is_send {
+        let outcome = match &result {
+            Ok(_) => super::flood::SendOutcome::Ok,
+            Err(e) => super::flood::SendOutcome::Error(e.code),
+        };
+        sim.lock().flood.log(sent_at, method, chat_id, outcome);
+    }
+    match result {
         Ok(answer) => answer.into_response(),
         Err(e) => {
             tracing::debug!(method, error = %e.description, "bot API error");

@@ -78,6 +78,11 @@ pub(crate) fn routes() -> Router<Sim> {
         .route("/control/stats", get(stats))
         .route("/control/faults", post(set_faults).delete(clear_faults))
         .route("/control/commands", get(commands))
+        .route(
+            "/control/flood",
+            post(set_flood).delete(clear_flood).get(get_flood),
+        )
+        .route("/control/send_log", get(send_log))
         .method_not_allowed_fallback(method_not_allowed)
 }
 
@@ -213,6 +218,33 @@ async fn set_faults(State(sim): State<Sim>, body: Bytes) -> Result<Response> {
     let n = plan.rules.len();
     sim.set_faults(plan);
     Ok(ok(json!({ "rules": n })))
+}
+
+/// `POST /control/flood` with `FloodLimits` (every field optional, Telegram's by default).
+async fn set_flood(State(sim): State<Sim>, body: Bytes) -> Result<Response> {
+    let limits: crate::sim::FloodLimits = if body.is_empty() {
+        crate::sim::FloodLimits::default()
+    } else {
+        parse(&body)?
+    };
+    sim.set_flood_control(Some(limits));
+    Ok(ok(limits))
+}
+
+async fn clear_flood(State(sim): State<Sim>) -> Response {
+    sim.set_flood_control(None);
+    ok(serde_json::Value::Null)
+}
+
+async fn get_flood(State(sim): State<Sim>) -> Response {
+    ok(sim.flood_control())
+}
+
+/// `GET /control/send_log`: every send attempt, with the largest count of accepted sends in any
+/// sliding second.
+async fn send_log(State(sim): State<Sim>) -> Response {
+    let log = sim.send_log();
+    ok(json!({ "max_per_second": crate::sim::max_per_second(&log), "sends": log }))
 }
 
 async fn clear_faults(State(sim): State<Sim>) -> Response {

@@ -13,6 +13,7 @@ mod control;
 #[cfg(test)]
 mod control_tests;
 mod faults;
+mod flood;
 #[cfg(test)]
 mod http_tests;
 mod json;
@@ -34,6 +35,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 pub use faults::{Fault, FaultPlan, FaultRule};
+pub use flood::{FloodLimits, SendOutcome, SendRecord, max_per_second};
 pub use standalone::{StandaloneOptions, run_standalone};
 pub use traffic::{Community, CommunitySpec, TrafficReport, build_community, run_traffic};
 pub use types::{
@@ -233,9 +235,33 @@ impl Sim {
         self.lock().faults.set(FaultPlan::default());
     }
 
+    /// Turns Telegram's flood control on (`Some`) or off (`None`, the default).
+    pub fn set_flood_control(&self, limits: Option<FloodLimits>) {
+        self.lock().flood.set_limits(limits);
+    }
+
+    /// The flood control in force, if any.
+    pub fn flood_control(&self) -> Option<FloodLimits> {
+        self.lock().flood.limits()
+    }
+
+    /// Every message send attempt, in order, with its time and outcome.
+    pub fn send_log(&self) -> Vec<SendRecord> {
+        self.lock().flood.log.clone()
+    }
+
     /// The commands of the last `setMyCommands` for the default scope and language.
     pub fn commands(&self) -> Vec<(String, String)> {
         self.lock().commands()
+    }
+
+    /// The commands of the last `setMyCommands` for the default scope and this `language_code`.
+    pub fn commands_for_language(&self, language_code: &str) -> Vec<(String, String)> {
+        self.lock()
+            .commands
+            .get(&format!("default|{language_code}"))
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn users(&self) -> Vec<SimUser> {

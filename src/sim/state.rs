@@ -160,6 +160,8 @@ pub(crate) struct State {
     pub faults: Faults,
     pub webhook: Option<WebhookConf>,
     pub counters: Counters,
+    /// Flood control and the send log.
+    pub flood: super::flood::Flood,
     /// Incremented by every getUpdates; a waiting poll that sees it change was superseded.
     pub poll_gen: u64,
 }
@@ -185,6 +187,7 @@ impl State {
             faults: Faults::default(),
             webhook: None,
             counters: Counters::default(),
+            flood: super::flood::Flood::default(),
             poll_gen: 0,
         }
     }
@@ -338,6 +341,7 @@ impl State {
             faults_injected: c.faults_injected,
             webhook_deliveries: c.webhook_deliveries,
             webhook_failures: c.webhook_failures,
+            flood_429s: self.flood.flood_429s,
         }
     }
 

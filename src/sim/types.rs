@@ -197,6 +197,9 @@ pub struct SimStats {
     pub faults_injected: u64,
     pub webhook_deliveries: u64,
     pub webhook_failures: u64,
+    /// 429s the simulated flood control answered (the bot sent too fast).
+    #[serde(default)]
+    pub flood_429s: u64,
 }
 
 /// Errors of the in-process control API.

@@ -14,21 +14,29 @@
 //! tests and every backend can use it.
 #![doc(hidden)]
 
+mod broadcast_cases;
 pub mod fixtures;
+mod forget_cases;
 mod ingest_cases;
 mod kv_cases;
 mod lookup_cases;
+mod maintenance_cases;
 mod purge_cases;
 mod read_cases;
+mod retention_cases;
 mod stats_cases;
 mod update_cases;
 mod view_cases;
 
+pub use broadcast_cases::*;
+pub use forget_cases::*;
 pub use ingest_cases::*;
 pub use kv_cases::*;
 pub use lookup_cases::*;
+pub use maintenance_cases::*;
 pub use purge_cases::*;
 pub use read_cases::*;
+pub use retention_cases::*;
 pub use stats_cases::*;
 pub use update_cases::*;
 pub use view_cases::*;
@@ -127,6 +135,45 @@ pub const CASES: &[(&str, Case)] = &[
         delete_messages_removes_rows_and_index_rows,
     ),
     (
+        "broadcast_jobs_and_transitions",
+        broadcast_jobs_and_transitions,
+    ),
+    (
+        "broadcast_claim_is_at_most_once",
+        broadcast_claim_is_at_most_once,
+    ),
+    (
+        "broadcast_recovery_marks_in_flight_uncertain",
+        broadcast_recovery_marks_in_flight_uncertain,
+    ),
+    ("compaction_keeps_every_row", compaction_keeps_every_row),
+    (
+        "consistency_check_clean_and_rebuild_is_invisible",
+        consistency_check_clean_and_rebuild_is_invisible,
+    ),
+    ("last_maintenance_round_trips", last_maintenance_round_trips),
+    ("backup_stream_is_complete", backup_stream_is_complete),
+    (
+        "chat_retention_override_survives_ingest",
+        chat_retention_override_survives_ingest,
+    ),
+    (
+        "messages_by_time_cursor_steps_past_kept_rows",
+        messages_by_time_cursor_steps_past_kept_rows,
+    ),
+    (
+        "forget_user_removes_rows_and_index_rows",
+        forget_user_removes_rows_and_index_rows,
+    ),
+    (
+        "forget_unknown_user_is_a_no_op",
+        forget_unknown_user_is_a_no_op,
+    ),
+    (
+        "forget_user_removes_broadcast_rows",
+        forget_user_removes_broadcast_rows,
+    ),
+    (
         "stats_counters_match_the_fixture",
         stats_counters_match_the_fixture,
     ),
@@ -208,6 +255,18 @@ macro_rules! store_contract_tests {
             kv_scan_prefix_in_key_order,
             settings_roundtrip_and_announcement_index,
             delete_messages_removes_rows_and_index_rows,
+            broadcast_jobs_and_transitions,
+            broadcast_claim_is_at_most_once,
+            broadcast_recovery_marks_in_flight_uncertain,
+            compaction_keeps_every_row,
+            consistency_check_clean_and_rebuild_is_invisible,
+            last_maintenance_round_trips,
+            backup_stream_is_complete,
+            chat_retention_override_survives_ingest,
+            messages_by_time_cursor_steps_past_kept_rows,
+            forget_user_removes_rows_and_index_rows,
+            forget_unknown_user_is_a_no_op,
+            forget_user_removes_broadcast_rows,
             stats_counters_match_the_fixture,
             stats_survive_message_removal,
             stats_forget_user_keeps_chat_counters,

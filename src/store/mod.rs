@@ -5,17 +5,24 @@
 //! applies a batch of updates in one durable transaction. The behaviour every backend must show
 //! is pinned by the shared suite in [`contract`], run against each backend by `tests/`.
 
+pub mod backup_file;
 pub mod contract;
 mod error;
+pub mod maintenance;
 pub mod redb;
 
 pub use error::{OpenError, StoreError};
+pub use maintenance::{
+    BackupSummary, CheckItem, CompactionReport, ConsistencyReport, IndexCompactionFigures,
+    MaintenanceRun, RepairReport,
+};
 
 use crate::domain::{
     BotIdentity, Chat, ChatDay, ChatId, Day, Member, MessageId, MessageKind, OutboxEntry,
     PosterCount, PosterRank, QuarantinedUpdate, StatsPeriod, StoredMessage, Timestamp, UpdateId,
     User, UserId, UserSettings,
 };
+use crate::domain::{BroadcastId, BroadcastJob, JobState, Millis, NewBroadcast, RecipientStatus};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -100,6 +107,29 @@ pub trait UserRepo {
     fn users_by_activity(&self, limit: usize) -> StoreResult<Vec<User>>;
     /// The user last seen with this username: case-insensitive, a leading `@` is ignored.
     fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
+    /// Remove what is stored about a user apart from their messages (remove those first, with
+    /// [`MessageRepo::delete_messages`]) and their key-value keys: the user row with its
+    /// `users_by_activity` and username index rows, every membership (member rows and their
+    /// `member_chats` index), the private chat with the bot once no message is left in it, and
+    /// the settings, and the user's per-day statistics rows (`StatsRepo::forget_user_stats`); in
+    /// one durable transaction. Per-chat counters stay (anonymous totals).
+    /// Idempotent: forgetting an unknown user removes nothing.
+    fn forget_user(&self, id: UserId) -> StoreResult<ForgottenUser>;
+}
+
+/// What [`UserRepo::forget_user`] removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ForgottenUser {
+    pub user_row: bool,
+    /// Member rows removed (one per chat the user was, or had been, a member of).
+    pub memberships: u64,
+    /// The private chat with the bot.
+    pub private_chat: bool,
+    pub settings: bool,
+    /// Broadcast recipient rows removed (one per job that included the user).
+    pub broadcast_rows: u64,
+    /// Whether the user was marked as having blocked the bot.
+    pub blocked_mark: bool,
 }
 
 pub trait ChatRepo {
@@ -266,8 +296,114 @@ pub trait StatsRepo {
     fn forget_user_stats(&self, user: UserId) -> StoreResult<u64>;
 }
 
+/// Per-chat retention overrides (kept on the chat row, `Chat::retention_days`): `None` follows
+/// the global `retention.days`, `Some(0)` keeps the chat's messages forever, `Some(n)` keeps
+/// them `n` days. Ingest never changes an override.
+pub trait RetentionRepo {
+    /// Set or clear a chat's override; `false` (and nothing stored) if the chat is unknown.
+    fn set_chat_retention(&self, chat: ChatId, days: Option<u32>) -> StoreResult<bool>;
+    /// Chats that have an override, ascending by chat id.
+    fn chat_retention_overrides(&self) -> StoreResult<Vec<(ChatId, u32)>>;
+    /// Positions `(date, chat, message)` of messages dated before `before`, oldest first,
+    /// strictly after `after` (a position returned earlier), at most `limit`: a cursor over the
+    /// time index, so a walk can step past messages it keeps.
+    fn messages_by_time_after(
+        &self,
+        before: Timestamp,
+        after: Option<(Timestamp, ChatId, MessageId)>,
+        limit: usize,
+    ) -> StoreResult<Vec<(Timestamp, ChatId, MessageId)>>;
+}
+
 pub trait QuarantineRepo {
     fn quarantined(&self, limit: usize) -> StoreResult<Vec<QuarantinedUpdate>>;
+}
+
+/// Broadcast jobs, their per-recipient status and the users who blocked the bot. Every write is
+/// one transaction with immediate durability: a status written here survives a crash.
+pub trait BroadcastRepo {
+    /// Create a job in state Queued (recipients are chosen when it starts).
+    fn create_broadcast(&self, new: &NewBroadcast, now: Millis) -> StoreResult<BroadcastJob>;
+    fn broadcast(&self, id: BroadcastId) -> StoreResult<Option<BroadcastJob>>;
+    /// Jobs, newest first, at most `limit`.
+    fn broadcasts(&self, limit: usize) -> StoreResult<Vec<BroadcastJob>>;
+    /// Move a job to `to` if its state is one of `from`; `Ok(Err(current))` when it is not (or
+    /// `None` in the outer option when there is no such job).
+    fn transition_broadcast(
+        &self,
+        id: BroadcastId,
+        from: &[JobState],
+        to: JobState,
+        now: Millis,
+    ) -> StoreResult<Option<Result<BroadcastJob, JobState>>>;
+    /// Snapshot the recipients of a Queued job and make it Running: users who blocked the bot
+    /// are left out (counted in `skipped_blocked`), the rest become Pending. Duplicates in
+    /// `users` count once. Refused (`Ok(Err(state))`) unless the job is Queued.
+    fn start_broadcast(
+        &self,
+        id: BroadcastId,
+        users: &[crate::domain::UserId],
+        now: Millis,
+    ) -> StoreResult<Option<Result<BroadcastJob, JobState>>>;
+    /// After a restart: every InFlight recipient of the job becomes Uncertain (it may have been
+    /// sent). Returns how many.
+    fn recover_broadcast(&self, id: BroadcastId) -> StoreResult<u64>;
+    /// Mark up to `limit` Pending recipients InFlight (durably) and return them, ascending.
+    fn claim_broadcast_batch(
+        &self,
+        id: BroadcastId,
+        limit: usize,
+    ) -> StoreResult<Vec<crate::domain::UserId>>;
+    /// Record what happened to InFlight recipients: a final status, or `Pending` again (a 429:
+    /// not delivered, so it can be retried). `Blocked` also adds the user to the blocked set.
+    /// Rows that are not InFlight are left alone.
+    fn record_broadcast_results(
+        &self,
+        id: BroadcastId,
+        results: &[(crate::domain::UserId, RecipientStatus)],
+        now: Millis,
+    ) -> StoreResult<BroadcastJob>;
+    /// Recipients in user id order after `after`, at most `limit`, optionally one status only
+    /// (compared by kind: any `Failed` matches `Failed`).
+    fn broadcast_recipients(
+        &self,
+        id: BroadcastId,
+        after: Option<crate::domain::UserId>,
+        status: Option<&RecipientStatus>,
+        limit: usize,
+    ) -> StoreResult<Vec<(crate::domain::UserId, RecipientStatus)>>;
+    /// Whether a send to this user ever answered 403 (blocked).
+    fn is_blocked(&self, user: crate::domain::UserId) -> StoreResult<bool>;
+    /// How many users are marked blocked.
+    fn blocked_count(&self) -> StoreResult<u64>;
+}
+
+/// Compaction and the record of the last maintenance run.
+pub trait MaintenanceRepo {
+    /// Give free space inside the file back to the file system. Needs the store to itself:
+    /// it waits for store calls in flight, and every other call (ingest included) waits until it
+    /// is done; the report says for how long.
+    fn compact(&self) -> StoreResult<CompactionReport>;
+    /// Size of the store's file(s) on disk, if the backend has them (what a compaction can
+    /// shrink: the file minus the bytes the tables use).
+    fn file_bytes(&self) -> Option<u64>;
+    /// The last maintenance run recorded with [`MaintenanceRepo::record_maintenance`].
+    fn last_maintenance(&self) -> StoreResult<Option<MaintenanceRun>>;
+    fn record_maintenance(&self, run: &MaintenanceRun) -> StoreResult<()>;
+}
+
+/// `tgbox check`: the store's own consistency (indexes against primary rows) and repair.
+pub trait CheckRepo {
+    /// Every secondary-index row against its primary row and the reverse, in one read
+    /// transaction; each item keeps at most `examples` offending keys.
+    fn check_consistency(&self, examples: usize) -> StoreResult<ConsistencyReport>;
+    /// Rebuild every index that derives from the primary tables, in one durable transaction.
+    fn rebuild_indexes(&self) -> StoreResult<RepairReport>;
+}
+
+/// `tgbox backup`: one read transaction streamed as a backup file (see [`backup_file`]).
+pub trait BackupRepo {
+    fn backup(&self, out: &mut dyn std::io::Write) -> StoreResult<BackupSummary>;
 }
 
 /// Everything a backend provides. Services take `Arc<dyn Store>`.
@@ -281,6 +417,11 @@ pub trait Store:
     + QuarantineRepo
     + KvRepo
     + SettingsRepo
+    + BroadcastRepo
+    + RetentionRepo
+    + MaintenanceRepo
+    + CheckRepo
+    + BackupRepo
     + StatsRepo
     + Send
     + Sync

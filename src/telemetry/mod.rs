@@ -2,6 +2,7 @@
 //! ([`IngestMetrics`]), the windowed per-operation [`Registry`], the system [`Sampler`] and its
 //! [`Monitor`] (latest sample, 24 h history, memory warning), and the [`LogRing`] of recent lines.
 
+pub mod cache_stats;
 pub mod logs;
 mod metrics;
 pub mod process;
@@ -10,6 +11,7 @@ pub mod registry;
 pub mod sampler;
 pub mod window;
 
+pub use cache_stats::{CacheCounters, CacheSnapshot};
 pub use logs::{LogLine, LogRing};
 pub use metrics::{IngestMetrics, IngestSnapshot, LatencySummary};
 pub use registry::{Op, Rates, Registry};

@@ -76,6 +76,8 @@ pub struct Registry {
     started: Instant,
     ops: Vec<OpMetrics>,
     logs: LogRing,
+    /// The in-process cache's counters (`crate::cache` records into them).
+    cache: std::sync::Arc<super::CacheCounters>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -118,6 +120,7 @@ impl Registry {
     pub fn with_logs(logs: LogRing) -> Self {
         Registry {
             logs,
+            cache: std::sync::Arc::default(),
             started: Instant::now(),
             ops: Op::ALL
                 .iter()
@@ -133,6 +136,11 @@ impl Registry {
 
     pub fn logs(&self) -> &LogRing {
         &self.logs
+    }
+
+    /// The cache counters, shared with the cache that records into them.
+    pub fn cache(&self) -> &std::sync::Arc<super::CacheCounters> {
+        &self.cache
     }
 
     pub fn uptime(&self) -> Duration {

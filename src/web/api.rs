@@ -49,6 +49,7 @@ struct MetricsBody {
     system: Option<Sample>,
     memory_warning: Option<String>,
     store: Option<crate::store::StoreCounts>,
+    cache: crate::telemetry::CacheSnapshot,
 }
 
 pub async fn metrics_json(State(state): State<WebState>) -> Response {
@@ -61,6 +62,7 @@ pub async fn metrics_json(State(state): State<WebState>) -> Response {
         system: state.monitor.latest(),
         memory_warning: state.monitor.warning(),
         store: counts,
+        cache: state.registry.cache().snapshot(),
     })
     .into_response()
 }
@@ -132,6 +134,42 @@ pub async fn prometheus(State(state): State<WebState>) -> Response {
         ("1h", rates.last_1h),
     ] {
         let _ = writeln!(out, "tgbox_messages_per_second{{window=\"{span}\"}} {v}");
+    }
+    let c = r.cache().snapshot();
+    let _ = writeln!(
+        out,
+        "# HELP tgbox_cache_events_total In-process cache lookups and changes by kind."
+    );
+    let _ = writeln!(out, "# TYPE tgbox_cache_events_total counter");
+    for (kind, v) in [
+        ("hit", c.hits),
+        ("miss", c.misses),
+        ("insertion", c.insertions),
+        ("eviction", c.evictions),
+        ("expiration", c.expirations),
+        ("invalidation", c.invalidations),
+        ("shrink", c.shrinks),
+    ] {
+        let _ = writeln!(out, "tgbox_cache_events_total{{event=\"{kind}\"}} {v}");
+    }
+    for (name, help, v) in [
+        (
+            "tgbox_cache_entries",
+            "Entries in the in-process cache.",
+            c.entries,
+        ),
+        (
+            "tgbox_cache_bytes",
+            "Estimated bytes in the in-process cache.",
+            c.bytes,
+        ),
+        (
+            "tgbox_cache_capacity_entries",
+            "Entry bound in force (lower while shrunk under memory pressure).",
+            c.capacity,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
     }
     if let Some(s) = state.monitor.latest() {
         let gauges = [

@@ -82,7 +82,50 @@ fn routes() -> Vec<Route> {
         route("/users/{id}", GET, Session, get(pages::users::detail)),
         route("/chats", GET, Session, get(pages::chats::list)),
         route("/chats/{id}", GET, Session, get(pages::chats::detail)),
+        route(
+            "/chats/{id}/retention",
+            POST,
+            Session,
+            post(pages::chat_retention::set),
+        ),
         route("/logs", GET, Session, get(pages::logs::page)),
+        route(
+            "/broadcasts",
+            GET_POST,
+            Session,
+            get(pages::broadcasts::list).post(pages::broadcasts::submit),
+        ),
+        route(
+            "/broadcasts/{id}",
+            GET,
+            Session,
+            get(pages::broadcasts::detail),
+        ),
+        route(
+            "/broadcasts/{id}/action",
+            POST,
+            Session,
+            post(pages::broadcasts::action),
+        ),
+        route("/storage", GET, Session, get(pages::storage::page)),
+        route(
+            "/storage/compact",
+            POST,
+            Session,
+            post(pages::storage::compact),
+        ),
+        route(
+            "/storage/cleanup",
+            POST,
+            Session,
+            post(pages::storage::cleanup),
+        ),
+        route(
+            "/storage/backup",
+            GET_POST,
+            Session,
+            get(pages::storage::backup_get).post(pages::storage::backup_post),
+        ),
     ]
 }
 

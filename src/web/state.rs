@@ -2,6 +2,7 @@
 
 use super::auth::Auth;
 use crate::config::Secret;
+use crate::service::MaintenanceService;
 use crate::store::SharedStore;
 use crate::telemetry::{LogRing, Monitor, Registry};
 use std::path::PathBuf;
@@ -25,6 +26,9 @@ pub struct WebState {
     pub monitor: Arc<Monitor>,
     pub logs: LogRing,
     pub auth: Arc<Auth>,
+    /// Compaction, its last results and the cleanup slot (the Storage page); `None` in setups
+    /// without it (the page then offers no buttons).
+    pub maintenance: Option<Arc<MaintenanceService>>,
     pub settings: Arc<WebSettings>,
 }
 

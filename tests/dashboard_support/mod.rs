@@ -88,6 +88,12 @@ impl Dash {
             monitor,
             logs,
             auth,
+            maintenance: Some(Arc::new(
+                tgbox::service::MaintenanceService::new(store.clone(), None, Default::default())
+                    .with_search_index(Arc::new(
+                        tgbox::search::SearchIndex::open(&dir.path().join("search")).unwrap(),
+                    )),
+            )),
             settings: Arc::new(WebSettings {
                 secure_cookies: false,
                 metrics_token: Some(Secret::new(METRICS_TOKEN)),

@@ -290,4 +290,15 @@ pub fn stats_forget_user_keeps_chat_counters(store: &dyn Store) {
         days_before
     );
     assert_eq!(must(store.chat_hours(STATS_G), "hours"), hours_before);
+    // Forgetting the whole user does the same in its transaction: b's rows go too.
+    must(store.forget_user(UserId(2)), "forget user");
+    assert_eq!(
+        must(store.top_posters(STATS_G, days(0, 8), 10), "top"),
+        vec![pc(3, 1)]
+    );
+    assert_eq!(must(store.active_members(STATS_H, days(0, 0)), "active"), 0);
+    assert_eq!(
+        must(store.chat_days(STATS_G, day(0), day(9)), "days"),
+        days_before
+    );
 }

@@ -32,6 +32,11 @@ fn decode(bytes: &[u8]) -> StoreResult<KvV1> {
     }
 }
 
+/// The expiry recorded in a `kv` value (`tgbox check` and its repair).
+pub(super) fn expiry_of(bytes: &[u8]) -> StoreResult<Option<i64>> {
+    Ok(decode(bytes)?.expires_at)
+}
+
 impl KvV1 {
     fn is_live(&self, now: UnixMillis) -> bool {
         self.expires_at.is_none_or(|at| at > now)

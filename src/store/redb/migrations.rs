@@ -11,17 +11,20 @@
 //! - v2: `users_by_username` (lowercased username -> user id), backfilled from `users`.
 //! - v3: `kv` + `kv_expiry` (key-value table with expiry), `user_settings` +
 //!   `users_no_announcements`; new tables of this release are created here, empty.
-//!   The statistics counters (`chat_daily`, `chat_user_daily`, `chat_hourly`, `chat_kinds`) are
-//!   backfilled from the stored messages (what retention already removed cannot be counted).
+//! - v3 (broadcasts): `broadcast_jobs`, `broadcast_recipients`, `broadcast_pending`,
+//!   `blocked_users`.
+//! - v3 (statistics): `chat_daily`, `chat_user_daily`, `chat_hourly`, `chat_kinds`, backfilled
+//!   from the stored messages (what retention already removed cannot be counted).
 
 use super::codec;
 use super::errors::store_err;
 use super::meta;
-use super::tables::{CHAT_DAILY, CHAT_HOURLY, CHAT_KINDS, CHAT_USER_DAILY};
 use super::tables::{
-    CHATS, MEMBER_CHATS, MEMBERS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, META, QUARANTINE,
-    SEARCH_OUTBOX, USERS, USERS_BY_ACTIVITY, USERS_BY_USERNAME,
+    BLOCKED_USERS, BROADCAST_JOBS, BROADCAST_PENDING, BROADCAST_RECIPIENTS, CHATS, MEMBER_CHATS,
+    MEMBERS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, META, QUARANTINE, SEARCH_OUTBOX, USERS,
+    USERS_BY_ACTIVITY, USERS_BY_USERNAME,
 };
+use super::tables::{CHAT_DAILY, CHAT_HOURLY, CHAT_KINDS, CHAT_USER_DAILY};
 use super::tables::{KV, KV_EXPIRY, USER_SETTINGS, USERS_NO_ANNOUNCEMENTS};
 use crate::domain::{UserId, normalize_username};
 use crate::store::{OpenError, SCHEMA_VERSION, StoreError, StoreResult};
@@ -52,6 +55,13 @@ fn v0_to_v1(txn: &WriteTransaction) -> StoreResult<()> {
 /// v1 -> v2: the username index, backfilled. Where two stored users carry the same username (one
 /// of them changed it since), the one active last gets it.
 fn v1_to_v2(txn: &WriteTransaction) -> StoreResult<()> {
+    let names = backfill_usernames(txn)?;
+    tracing::info!(usernames = names, "username index backfilled");
+    Ok(())
+}
+
+/// Fill `users_by_username` from `users` (also `tgbox check --repair`); returns the rows.
+pub(crate) fn backfill_usernames(txn: &WriteTransaction) -> StoreResult<u64> {
     let mut best: BTreeMap<String, (i64, u64)> = BTreeMap::new();
     {
         let users = txn.open_table(USERS).map_err(store_err)?;
@@ -75,8 +85,7 @@ fn v1_to_v2(txn: &WriteTransaction) -> StoreResult<()> {
     for (name, (_, id)) in &best {
         index.insert(name.as_str(), *id).map_err(store_err)?;
     }
-    tracing::info!(usernames = best.len(), "username index backfilled");
-    Ok(())
+    Ok(best.len() as u64)
 }
 
 /// v2 -> v3: new tables, all starting empty except the statistics counters (backfilled).
@@ -85,6 +94,10 @@ fn v2_to_v3(txn: &WriteTransaction) -> StoreResult<()> {
     txn.open_table(KV_EXPIRY).map_err(store_err)?;
     txn.open_table(USER_SETTINGS).map_err(store_err)?;
     txn.open_table(USERS_NO_ANNOUNCEMENTS).map_err(store_err)?;
+    txn.open_table(BROADCAST_JOBS).map_err(store_err)?;
+    txn.open_table(BROADCAST_RECIPIENTS).map_err(store_err)?;
+    txn.open_table(BROADCAST_PENDING).map_err(store_err)?;
+    txn.open_table(BLOCKED_USERS).map_err(store_err)?;
     txn.open_table(CHAT_DAILY).map_err(store_err)?;
     txn.open_table(CHAT_USER_DAILY).map_err(store_err)?;
     txn.open_table(CHAT_HOURLY).map_err(store_err)?;

@@ -14,21 +14,30 @@
 //! fails until it is closed and reopened. [`RedbStore`] therefore remembers a failure and reopens
 //! the file on the next call, so ingest resumes by itself once space is freed.
 
+mod backup;
+mod broadcast;
+mod broadcast_codec;
+mod check;
 mod codec;
+mod compact;
 mod counters;
 mod errors;
+mod forget;
 mod ingest;
 mod kv;
 mod meta;
 mod migrations;
 mod purge;
 mod read;
+mod retention;
 mod settings;
 mod stats;
 mod tables;
 mod testing;
 
-pub use testing::{RawKey, needs_repair_for_test};
+pub use backup::{RestoreError, RestoreReport, restore_into, verify_backup};
+
+pub use testing::{IndexRow, RawKey, needs_repair_for_test};
 
 use crate::store::{OpenError, Store, StoreError, StoreResult};
 use errors::store_err;
@@ -69,6 +78,8 @@ pub struct RedbStore {
     options: RedbOptions,
     /// The file path, or a description of the backend, for messages.
     label: String,
+    /// The file, when the store is on one (its size before and after a compaction).
+    file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -90,8 +101,11 @@ impl RedbStore {
         })?;
         let path: PathBuf = dir.join(FILE_NAME);
         let label = path.display().to_string();
+        let file = path.clone();
         let open_fn = move |b: &redb::Builder| b.create(&path);
-        Self::open_inner(Box::new(open_fn), label, options)
+        let mut store = Self::open_inner(Box::new(open_fn), label, options)?;
+        store.file = Some(file);
+        Ok(store)
     }
 
     /// Open a database on a custom storage backend (tests: fault injection, crash images).
@@ -142,6 +156,7 @@ impl RedbStore {
             open_fn,
             options: options.clone(),
             label,
+            file: None,
         })
     }
 

@@ -104,6 +104,10 @@ impl MetaRepo for RedbStore {
 }
 
 impl UserRepo for RedbStore {
+    fn forget_user(&self, id: UserId) -> StoreResult<crate::store::ForgottenUser> {
+        self.forget_user_txn(id)
+    }
+
     fn user(&self, id: UserId) -> StoreResult<Option<User>> {
         self.read(|txn| {
             let users = txn.open_table(USERS).map_err(store_err)?;

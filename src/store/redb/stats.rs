@@ -12,7 +12,7 @@ use crate::domain::{
     ChatDay, ChatId, Day, HOURS_PER_WEEK, MessageKind, PosterCount, PosterRank, StatsPeriod, UserId,
 };
 use crate::store::{StatsRepo, StoreError, StoreResult};
-use redb::{ReadTransaction, ReadableTable, TableDefinition, TableError};
+use redb::{ReadTransaction, ReadableTable, TableDefinition, TableError, WriteTransaction};
 use std::collections::BTreeMap;
 
 /// Open a table for reading; `None` when it does not exist yet (a file written before the
@@ -179,28 +179,32 @@ impl StatsRepo for RedbStore {
     }
 
     fn forget_user_stats(&self, user: UserId) -> StoreResult<u64> {
-        self.write(|txn| {
-            // Every (chat, day) with anything counted; the user's row, if any, is keyed by it.
-            let mut days = Vec::new();
-            {
-                let daily = txn.open_table(CHAT_DAILY).map_err(store_err)?;
-                for row in daily.iter().map_err(store_err)? {
-                    let (k, _) = row.map_err(store_err)?;
-                    days.push(k.value());
-                }
-            }
-            let mut user_daily = txn.open_table(CHAT_USER_DAILY).map_err(store_err)?;
-            let mut removed = 0u64;
-            for (chat, day) in days {
-                if user_daily
-                    .remove((chat, day, user.0))
-                    .map_err(store_err)?
-                    .is_some()
-                {
-                    removed += 1;
-                }
-            }
-            Ok(removed)
-        })
+        self.write(|txn| forget_user_rows(txn, user))
     }
+}
+
+/// Remove `user`'s `chat_user_daily` rows in `txn` (also part of `UserRepo::forget_user`):
+/// one point removal per (chat, day) with anything counted, so no index by user is needed.
+pub(super) fn forget_user_rows(txn: &WriteTransaction, user: UserId) -> StoreResult<u64> {
+    // Every (chat, day) with anything counted; the user's row, if any, is keyed by it.
+    let mut days = Vec::new();
+    {
+        let daily = txn.open_table(CHAT_DAILY).map_err(store_err)?;
+        for row in daily.iter().map_err(store_err)? {
+            let (k, _) = row.map_err(store_err)?;
+            days.push(k.value());
+        }
+    }
+    let mut user_daily = txn.open_table(CHAT_USER_DAILY).map_err(store_err)?;
+    let mut removed = 0u64;
+    for (chat, day) in days {
+        if user_daily
+            .remove((chat, day, user.0))
+            .map_err(store_err)?
+            .is_some()
+        {
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }

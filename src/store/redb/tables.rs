@@ -44,6 +44,47 @@ pub(crate) mod meta_key {
     pub(crate) const LAST_UPDATE_ID: &str = "last_update_id";
     pub(crate) const BOT_IDENTITY: &str = "bot_identity";
     pub(crate) const NEXT_OUTBOX_SEQ: &str = "next_outbox_seq";
+    /// The last compaction run (`store::MaintenanceRun`), for the dashboard after a restart.
+    pub(crate) const LAST_MAINTENANCE: &str = "last_maintenance";
+}
+
+/// Something done to every table with its real key and value types (backup, restore).
+pub(crate) trait TableVisitor {
+    fn visit<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &mut self,
+        def: TableDefinition<'static, K, V>,
+    ) -> crate::store::StoreResult<()>;
+}
+
+/// Every table of the current schema, in backup order. A table added to the schema must be
+/// added here too: a backup refuses a file that holds a table this list does not know (rather
+/// than silently leaving it out), and a test checks the list against a fresh file.
+pub(crate) fn visit_all(v: &mut impl TableVisitor) -> crate::store::StoreResult<()> {
+    v.visit(META)?;
+    v.visit(USERS)?;
+    v.visit(CHATS)?;
+    v.visit(MEMBERS)?;
+    v.visit(MESSAGES)?;
+    v.visit(QUARANTINE)?;
+    v.visit(SEARCH_OUTBOX)?;
+    v.visit(MESSAGES_BY_USER)?;
+    v.visit(MESSAGES_BY_TIME)?;
+    v.visit(USERS_BY_ACTIVITY)?;
+    v.visit(MEMBER_CHATS)?;
+    v.visit(USERS_BY_USERNAME)?;
+    v.visit(KV)?;
+    v.visit(KV_EXPIRY)?;
+    v.visit(USER_SETTINGS)?;
+    v.visit(USERS_NO_ANNOUNCEMENTS)?;
+    v.visit(BROADCAST_JOBS)?;
+    v.visit(BROADCAST_RECIPIENTS)?;
+    v.visit(BROADCAST_PENDING)?;
+    v.visit(BLOCKED_USERS)?;
+    v.visit(CHAT_DAILY)?;
+    v.visit(CHAT_USER_DAILY)?;
+    v.visit(CHAT_HOURLY)?;
+    v.visit(CHAT_KINDS)?;
+    Ok(())
 }
 
 /// `key -> KvEntry` (schema v3): the key-value table with expiry (see `kv.rs`).
@@ -55,6 +96,18 @@ pub(crate) const USER_SETTINGS: TableDefinition<u64, &[u8]> = TableDefinition::n
 /// Index `user_id` (schema v3): users who turned announcements off.
 pub(crate) const USERS_NO_ANNOUNCEMENTS: TableDefinition<u64, ()> =
     TableDefinition::new("users_no_announcements");
+/// `job_id -> BroadcastJob` (schema v3).
+pub(crate) const BROADCAST_JOBS: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("broadcast_jobs");
+/// `(job_id, user_id) -> RecipientStatus` (schema v3): one row per recipient of a job.
+pub(crate) const BROADCAST_RECIPIENTS: TableDefinition<(u64, u64), &[u8]> =
+    TableDefinition::new("broadcast_recipients");
+/// Index `(job_id, user_id)` of the Pending recipients (schema v3): the next batch is a range
+/// scan.
+pub(crate) const BROADCAST_PENDING: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("broadcast_pending");
+/// `user_id -> millis` (schema v3): users whose send answered 403 (blocked the bot), and when.
+pub(crate) const BLOCKED_USERS: TableDefinition<u64, i64> = TableDefinition::new("blocked_users");
 
 /// `(chat_id, day) -> ChatDay` (schema v3): messages, distinct posters, joins and leaves per
 /// UTC day (days since the epoch). Counters: never lowered by retention or removal.

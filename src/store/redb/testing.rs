@@ -4,7 +4,10 @@
 use super::RedbStore;
 use super::errors::store_err;
 use super::meta;
-use super::tables::{CHATS, MESSAGES, META, USERS, USERS_BY_USERNAME};
+use super::tables::{
+    CHATS, MEMBER_CHATS, MESSAGES, MESSAGES_BY_TIME, MESSAGES_BY_USER, META, USERS,
+    USERS_BY_ACTIVITY, USERS_BY_USERNAME,
+};
 use super::tables::{KV, KV_EXPIRY, USER_SETTINGS, USERS_NO_ANNOUNCEMENTS};
 use crate::domain::{ChatId, MessageId, UserId};
 use crate::store::StoreResult;
@@ -19,7 +22,84 @@ pub enum RawKey {
     Meta(String),
 }
 
+/// One secondary-index row, to remove or add behind the store's back (`tgbox check` tests).
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub enum IndexRow {
+    /// (date, chat, message)
+    MessagesByTime(i64, ChatId, MessageId),
+    /// (user, date, chat, message)
+    MessagesByUser(UserId, i64, ChatId, MessageId),
+    /// (user, chat)
+    MemberChats(UserId, ChatId),
+    /// (last activity, user)
+    UsersByActivity(i64, UserId),
+    /// (lowercased username, user)
+    UsersByUsername(String, UserId),
+}
+
 impl RedbStore {
+    /// Insert (`present`) or remove one index row without touching its primary row: an
+    /// inconsistency for `tgbox check` to find.
+    #[doc(hidden)]
+    pub fn set_index_row_for_test(&self, row: IndexRow, present: bool) -> StoreResult<()> {
+        self.with_db(|db| {
+            let txn = db.begin_write().map_err(store_err)?;
+            match &row {
+                IndexRow::MessagesByTime(d, c, m) => {
+                    let mut t = txn.open_table(MESSAGES_BY_TIME).map_err(store_err)?;
+                    let k = (*d, c.0, m.0);
+                    if present {
+                        t.insert(k, ()).map(|_| ())
+                    } else {
+                        t.remove(k).map(|_| ())
+                    }
+                    .map_err(store_err)?;
+                }
+                IndexRow::MessagesByUser(u, d, c, m) => {
+                    let mut t = txn.open_table(MESSAGES_BY_USER).map_err(store_err)?;
+                    let k = (u.0, *d, c.0, m.0);
+                    if present {
+                        t.insert(k, ()).map(|_| ())
+                    } else {
+                        t.remove(k).map(|_| ())
+                    }
+                    .map_err(store_err)?;
+                }
+                IndexRow::MemberChats(u, c) => {
+                    let mut t = txn.open_table(MEMBER_CHATS).map_err(store_err)?;
+                    let k = (u.0, c.0);
+                    if present {
+                        t.insert(k, ()).map(|_| ())
+                    } else {
+                        t.remove(k).map(|_| ())
+                    }
+                    .map_err(store_err)?;
+                }
+                IndexRow::UsersByActivity(at, u) => {
+                    let mut t = txn.open_table(USERS_BY_ACTIVITY).map_err(store_err)?;
+                    let k = (*at, u.0);
+                    if present {
+                        t.insert(k, ()).map(|_| ())
+                    } else {
+                        t.remove(k).map(|_| ())
+                    }
+                    .map_err(store_err)?;
+                }
+                IndexRow::UsersByUsername(name, u) => {
+                    let mut t = txn.open_table(USERS_BY_USERNAME).map_err(store_err)?;
+                    if present {
+                        t.insert(name.as_str(), u.0).map(|_| ())
+                    } else {
+                        t.remove(name.as_str()).map(|_| ())
+                    }
+                    .map_err(store_err)?;
+                }
+            }
+            txn.commit().map_err(store_err)
+        })
+    }
+
     /// Record `version` as the schema version (to test that a newer file is refused on open).
     #[doc(hidden)]
     pub fn set_schema_version_for_test(&self, version: u32) -> StoreResult<()> {

@@ -184,6 +184,13 @@ pub struct CsrfForm {
     csrf: String,
 }
 
+impl CsrfForm {
+    /// The submitted token (check it with [`csrf_ok`]).
+    pub fn token(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// Check a session form's CSRF token.
 pub fn csrf_ok(session: &CurrentSession, field: &str) -> bool {
     !field.is_empty() && ct_eq(&session.csrf, field)

@@ -73,6 +73,7 @@ struct ChatPage {
     members_capped: bool,
     /// `chat` holds the author's name here.
     messages: Vec<MessageRow>,
+    retention: super::chat_retention::RetentionView,
 }
 
 pub async fn detail(
@@ -138,6 +139,7 @@ pub async fn detail(
         Some(Ok(Some((chat, members, messages)))) => render(&ChatPage {
             chrome: Chrome::new(&state, &session, "chats", chat_title(Some(&chat), chat.id)),
             chat: row(&chat),
+            retention: super::chat_retention::view(&chat),
             members_capped: members.len() >= MEMBERS,
             members,
             messages,

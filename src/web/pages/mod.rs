@@ -1,9 +1,12 @@
 //! Server-rendered pages (askama templates in `templates/`). Every page shares [`Chrome`]: the
 //! navigation, the logout form's CSRF token, and the memory warning.
 
+pub mod broadcasts;
+pub mod chat_retention;
 pub mod chats;
 pub mod logs;
 pub mod overview;
+pub mod storage;
 pub mod users;
 
 use super::auth::guard::CurrentSession;

@@ -164,7 +164,19 @@ pub async fn page(
         }
         None => cards.push(card("System", "sampling…".into(), "first sample soon")),
     }
-    cards.push(card("Cache hit ratio", "—".into(), "no cache yet"));
+    let c = r.cache().snapshot();
+    cards.push(card(
+        "Cache hit ratio",
+        c.hit_ratio
+            .map_or_else(|| "—".into(), |x| format!("{:.1} %", x * 100.0)),
+        format!(
+            "{} hits · {} misses · {} of {} entries",
+            short(c.hits as f64),
+            short(c.misses as f64),
+            c.entries,
+            c.capacity
+        ),
+    ));
     cards.push(card(
         "Uptime",
         duration(r.uptime().as_secs()),
