@@ -5,10 +5,12 @@
 //! are marked and counted, and the simulator never saw more than 30 messages in any second.
 
 mod common;
+mod dashboard_support;
 
 use common::{SimServer, free_port, spawn_run, stop_gracefully, wait_until};
+use dashboard_support::http::{client, field, session_of, try_login};
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::header::LOCATION;
 use std::collections::HashMap;
 use std::time::Duration;
 use tgbox::domain::{BroadcastId, JobState, RecipientStatus, UserId};
@@ -17,31 +19,6 @@ use tgbox::store::SharedStore;
 
 const USERS: u64 = 2_000;
 const PASSWORD: &str = "broadcast-test-password";
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-fn cookie_from(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, v)| *k == name && !v.is_empty())
-        .map(|(_, v)| v.to_string())
-}
-
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap() + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
-}
 
 /// Wait for the dashboard to answer, log in; returns the session cookie.
 async fn login(c: &reqwest::Client, url: &str) -> String {
@@ -52,26 +29,9 @@ async fn login(c: &reqwest::Client, url: &str) -> String {
         .await,
         "the dashboard did not come up"
     );
-    let page = c.get(format!("{url}/login")).send().await.unwrap();
-    let pre = cookie_from(page.headers(), "tgbox_prelogin").unwrap();
-    let csrf = field(&page.text().await.unwrap(), "csrf");
-    let res = c
-        .post(format!("{url}/login"))
-        .header("cookie", format!("tgbox_prelogin={pre}"))
-        .form(&[
-            ("username", "admin"),
-            ("password", PASSWORD),
-            ("csrf", csrf.as_str()),
-            ("next", "/broadcasts"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = try_login(c, url, PASSWORD, "/broadcasts").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    format!(
-        "tgbox_session={}",
-        cookie_from(res.headers(), "tgbox_session").unwrap()
-    )
+    session_of(&res)
 }
 
 /// The job's state as its page shows it.

@@ -3,50 +3,17 @@
 
 mod common;
 
+use common::chat::{ask_bot, buttons, say};
 use common::{RunningApp, SimServer, config_for, wait_until};
 use std::time::Duration;
 use tgbox::config::ConfigBuilder;
-use tgbox::sim::{BotMessage, UserMessage};
+use tgbox::sim::BotMessage;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn say(chat_id: i64, user_id: u64, text: &str) -> UserMessage {
-    UserMessage {
-        chat_id,
-        user_id,
-        text: text.into(),
-        ..UserMessage::default()
-    }
-}
-
-fn buttons(m: &BotMessage) -> Vec<(String, String)> {
-    let Some(markup) = &m.reply_markup else {
-        return Vec::new();
-    };
-    markup["inline_keyboard"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
-        .map(|b| {
-            (
-                b["text"].as_str().unwrap_or("").to_string(),
-                b["callback_data"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
-}
-
 /// Send `/search <q>` and wait for the reply to it (the bot's newest message in the chat).
 async fn ask(server: &SimServer, chat: i64, user: u64, q: &str) -> BotMessage {
-    let sim = &server.sim;
-    let before = sim.sent_to(chat).len();
-    sim.send(say(chat, user, &format!("/search {q}"))).unwrap();
-    assert!(
-        wait_until(WAIT, || sim.sent_to(chat).len() > before).await,
-        "no reply to /search {q}"
-    );
-    sim.sent_to(chat).pop().unwrap()
+    ask_bot(server, chat, user, &format!("/search {q}")).await
 }
 
 /// Ask until the answer contains `expect` (the index commits shortly after ingest).

@@ -4,49 +4,15 @@
 
 mod common;
 
+use common::chat::{ask_bot, button, buttons, say};
 use common::{RunningApp, SimServer, config_for, open_store, wait_until};
 use std::time::Duration;
 use tgbox::config::{Config, ConfigBuilder};
 use tgbox::domain::{ChatId, LanguagePref, UserId, UserSettings};
-use tgbox::sim::{BotMessage, NewUser, SimUser, UserMessage};
+use tgbox::sim::{BotMessage, NewUser, SimUser};
 
 const WAIT: Duration = Duration::from_secs(20);
 const FSI: char = '\u{2068}';
-
-fn say(chat_id: i64, user_id: u64, text: &str) -> UserMessage {
-    UserMessage {
-        chat_id,
-        user_id,
-        text: text.into(),
-        ..UserMessage::default()
-    }
-}
-
-fn buttons(m: &BotMessage) -> Vec<(String, String)> {
-    let Some(markup) = &m.reply_markup else {
-        return Vec::new();
-    };
-    markup["inline_keyboard"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
-        .map(|b| {
-            (
-                b["text"].as_str().unwrap_or("").to_string(),
-                b["callback_data"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
-}
-
-fn button(m: &BotMessage, label: &str) -> String {
-    buttons(m)
-        .into_iter()
-        .find(|(t, _)| t.contains(label))
-        .unwrap_or_else(|| panic!("no {label:?} button on {:?}", buttons(m)))
-        .1
-}
 
 fn config(server: &SimServer, dir: &std::path::Path) -> Config {
     let base = config_for(&server.url, dir);
@@ -63,14 +29,7 @@ fn config(server: &SimServer, dir: &std::path::Path) -> Config {
 
 /// Send `text` as `user` in `chat` and wait for the bot's next message there.
 async fn send(server: &SimServer, chat: i64, user: u64, text: &str) -> BotMessage {
-    let sim = &server.sim;
-    let before = sim.sent_to(chat).len();
-    sim.send(say(chat, user, text)).unwrap();
-    assert!(
-        wait_until(WAIT, || sim.sent_to(chat).len() > before).await,
-        "no reply to {text:?}"
-    );
-    sim.sent_to(chat).pop().unwrap()
+    ask_bot(server, chat, user, text).await
 }
 
 /// Press a button and wait until the message it is on is edited to contain `expect`.

@@ -4,58 +4,16 @@
 mod common;
 mod dashboard_support;
 
+use dashboard_support::http::{client, cookie_from, field, try_login};
 use dashboard_support::{Dash, METRICS_TOKEN, PASSWORD};
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::header::{LOCATION, SET_COOKIE};
 use std::sync::Arc;
 use std::time::Duration;
 use tgbox::web::{Access, dashboard_router, route_table, serve_dashboard};
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn cookie_from(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, v)| *k == name && !v.is_empty())
-        .map(|(_, v)| v.to_string())
-}
-
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap() + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
-}
-
-/// GET /login, then POST it; returns the response.
-async fn try_login(c: &reqwest::Client, url: &str, password: &str) -> reqwest::Response {
-    let page = c.get(format!("{url}/login")).send().await.unwrap();
-    let pre = cookie_from(page.headers(), "tgbox_prelogin").unwrap();
-    let html = page.text().await.unwrap();
-    let csrf = field(&html, "csrf");
-    c.post(format!("{url}/login"))
-        .header("cookie", format!("tgbox_prelogin={pre}"))
-        .form(&[
-            ("username", "admin"),
-            ("password", password),
-            ("csrf", csrf.as_str()),
-            ("next", "/users"),
-        ])
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn login(c: &reqwest::Client, url: &str) -> String {
-    let res = try_login(c, url, PASSWORD).await;
+    let res = try_login(c, url, PASSWORD, "/users").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()[LOCATION], "/users");
     let set = res
@@ -377,11 +335,11 @@ async fn failed_logins_are_throttled_per_address() {
     let dash = Dash::start(10).await;
     let c = client();
     for _ in 0..5 {
-        let res = try_login(&c, &dash.url, "wrong password").await;
+        let res = try_login(&c, &dash.url, "wrong password", "/users").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
     // Locked: even the right password is not checked now.
-    let res = try_login(&c, &dash.url, PASSWORD).await;
+    let res = try_login(&c, &dash.url, PASSWORD, "/users").await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.text().await.unwrap().contains("Too many failed logins"));
     dash.stop().await;

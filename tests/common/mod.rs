@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 mod binary;
+pub mod chat;
 
 // Not every test uses every helper.
 #[allow(unused_imports)]

@@ -2,6 +2,8 @@
 //! browser tests.
 #![allow(dead_code)]
 
+pub mod http;
+
 use crate::common::{SimServer, config_for};
 use std::sync::Arc;
 use std::time::Duration;
