@@ -8,7 +8,8 @@ mod common;
 use common::{RunningApp, SimServer, config_for, open_store, wait_until};
 use std::time::Duration;
 use tgbox::domain::{ChatProfile, IncomingUpdate, Timestamp, UserProfile};
-use tgbox::sim::{BotMessage, Media, UserMessage};
+use tgbox::i18n::rtl_problems;
+use tgbox::sim::{BotMessage, Media, NewUser, UserMessage};
 use tgbox::store::contract::fixtures::{T0, group, new_message, person, text};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -195,6 +196,8 @@ async fn stats_me_and_top_through_the_simulator() {
     let top = ask(&server, alice_dm.id, alice.id, "/top").await;
     assert!(top.text.contains("send it in the group"), "{}", top.text);
 
+    persian_member(&server, a.id).await;
+
     // The commands are in the menu.
     let help = ask(&server, alice_dm.id, alice.id, "/help").await;
     for cmd in ["/stats", "/me", "/top"] {
@@ -202,4 +205,123 @@ async fn stats_me_and_top_through_the_simulator() {
     }
     app.stop().await;
     server.stop().await;
+}
+
+/// The reply's text, checked to read right to left: no Latin letter or ASCII digit outside an
+/// isolate (counts are in Persian digits), every line starting right to left.
+fn persian(reply: &BotMessage) -> &str {
+    let t = &reply.text;
+    assert_eq!(reply.parse_mode.as_deref(), Some("HTML"), "{t}");
+    let problems = rtl_problems(t);
+    assert!(problems.is_empty(), "{problems:?} in:\n{t}");
+    t
+}
+
+/// A Persian-speaking member (Telegram language "fa") joins group A, which holds 15 counted
+/// messages by then (Alice 4, Bob 6, Carol 5; in 7 days Alice 4, Bob 4, Carol 1), and asks
+/// `/stats`, `/top all`, `/me`, a bad period, then `/stats` and `/me` in private: every answer
+/// is in Persian with the figures in Persian digits.
+async fn persian_member(server: &SimServer, group_a: i64) {
+    let sim = &server.sim;
+    let maryam = sim.add_user(NewUser {
+        first_name: "مریم".into(),
+        username: Some("maryam".into()),
+        language_code: Some("fa".into()),
+        ..NewUser::default()
+    });
+    let dm = server.private_chat(&maryam);
+    sim.join(group_a, maryam.id).unwrap();
+
+    // 16 messages with this one: 10 in 7 days (Alice 4, Bob 4, Carol 1, Maryam 1), 12 in 30.
+    let stats = ask(server, group_a, maryam.id, "/stats").await;
+    let t = persian(&stats);
+    assert!(
+        t.starts_with("📊 آمار <b>\u{2068}Rust A\u{2069}</b>\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("پیام‌ها: <b>۱۶</b> در کل، ۱۰ در ۷ روز، ۱۲ در ۳۰ روز"),
+        "{t}"
+    );
+    assert!(
+        t.contains("اعضای فعال: <b>۴</b> در ۷ روز، <b>۴</b> در ۳۰ روز"),
+        "{t}"
+    );
+    assert!(t.contains("در ۳۰ روز: ۴ نفر پیوستند، ۰ نفر رفتند"), "{t}");
+    assert!(t.contains("<b>پرکارترین ساعت‌ها</b>"), "{t}");
+    assert!(t.contains("پرکارترین روز هفته: "), "{t}");
+    assert!(
+        t.contains(
+            "<b>فعال‌ترین اعضا</b> (۳۰ روز گذشته)\n\
+             ۱. \u{2068}Bob\u{2069} — <b>۶</b> پیام\n\
+             ۲. \u{2068}Alice\u{2069} — <b>۴</b> پیام\n"
+        ),
+        "{t}"
+    );
+    assert!(t.contains("مریم — <b>۱</b> پیام\n"), "{t}");
+    assert!(
+        t.contains("<b>گونه‌های پیام</b>\nمتن ۱۵ (۹۳٪)، عکس ۱ (۶٪)"),
+        "{t}"
+    );
+
+    let top = ask(server, group_a, maryam.id, "/top all").await;
+    let t = persian(&top);
+    assert!(
+        t.starts_with(
+            "🏆 <b>فعال‌ترین اعضا</b> در <b>\u{2068}Rust A\u{2069}</b>، از آغاز تا امروز\n"
+        ),
+        "{t}"
+    );
+    assert!(
+        t.contains(
+            "۱. \u{2068}Bob\u{2069} — <b>۶</b> پیام\n\
+             ۲. \u{2068}Carol\u{2069} — <b>۵</b> پیام\n\
+             ۳. \u{2068}Alice\u{2069} — <b>۴</b> پیام\n\
+             ۴. مریم — <b>۲</b> پیام\n"
+        ),
+        "{t}"
+    );
+    assert!(t.contains("\n۴ نفر در این بازه پیام فرستاده‌اند."), "{t}");
+
+    let me = ask(server, group_a, maryam.id, "/me").await;
+    let t = persian(&me);
+    assert!(t.starts_with("👤 <b>آمار شما</b>\n"), "{t}");
+    assert!(t.contains("پیام‌ها: <b>۳</b> (۳ در ۳۰ روز)"), "{t}");
+    assert!(t.contains("رتبه: <b>۴</b> از ۴ نفر"), "{t}");
+    let today = Timestamp::now().0;
+    let today = chrono::DateTime::from_timestamp(today, 0)
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(
+        t.contains(&format!("نخستین حضور: \u{2068}{today}\u{2069}")),
+        "{t}"
+    );
+
+    let bad = ask(server, group_a, maryam.id, "/top 5d").await;
+    let t = persian(&bad);
+    assert!(
+        t.starts_with("بازهٔ <code>\u{2068}5d\u{2069}</code> را نمی‌شناسم."),
+        "{t}"
+    );
+
+    // In private: 19 messages in group A now, 13 of them in 7 days, 4 of them hers.
+    let mine = ask(server, dm.id, maryam.id, "/stats").await;
+    let t = persian(&mine);
+    assert!(
+        t.contains(
+            "📊 <b>گروه‌های شما</b>\n\
+             • <b>\u{2068}Rust A\u{2069}</b>: ۱۹ پیام (۱۳ در ۷ روز، ۴ عضو فعال)؛ سهم شما: ۴\n"
+        ),
+        "{t}"
+    );
+    let me = ask(server, dm.id, maryam.id, "/me").await;
+    let t = persian(&me);
+    assert!(
+        t.contains("<b>\u{2068}Rust A\u{2069}</b>\nپیام‌ها: <b>۴</b> (۴ در ۳۰ روز)"),
+        "{t}"
+    );
+    let top = ask(server, dm.id, maryam.id, "/top").await;
+    let t = persian(&top);
+    assert!(t.contains("در خود گروه بفرستید"), "{t}");
 }

@@ -310,7 +310,9 @@ impl Handlers {
             "search" => return self.search_command(msg, cmd.args, tr).await,
             "settings" => return self.settings_command(msg, tr).await,
             "forget" => return self.forget_command(msg, tr).await,
-            "stats" | "me" | "top" => return self.stats_command(msg, &cmd.name, cmd.args).await,
+            "stats" | "me" | "top" => {
+                return self.stats_command(msg, &cmd.name, cmd.args, tr).await;
+            }
             "start" => self.start_text(msg, tr).await,
             "help" => help_text(tr),
             _ => tr.f(

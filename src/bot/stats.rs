@@ -1,13 +1,15 @@
 //! `/stats`, `/me` and `/top`: parse the arguments, build the report off the async workers
-//! (`service::StatsService` reads the store's counters), render it with `stats_text`.
+//! (`service::StatsService` reads the store's counters), render it with `stats_text` in the
+//! asking user's language (the same `Tr` as every other reply).
 //!
 //! In a group every report is about that group only (`/me` there shows nothing of the member's
 //! other groups); in a private chat `/stats` and `/me` cover the groups the user is an active
 //! member of, and `/top` asks for a group.
 
 use super::handlers::Handlers;
-use super::stats_text;
+use super::stats_text::{self, Refusal};
 use crate::domain::{ChatId, Timestamp, UserId};
+use crate::i18n::Tr;
 use crate::service::{StatsService, TopPeriod};
 use teloxide::prelude::*;
 
@@ -20,25 +22,31 @@ pub enum StatsRequest {
     Top { chat: ChatId, period: TopPeriod },
 }
 
-/// The request for `command` with `args`, or the reply explaining why there is none.
+/// The request for `command` with `args`, or why there is none (rendered by
+/// [`stats_text::refusal`]).
 pub fn request_for(
     command: &str,
     args: &str,
     chat: ChatId,
     private: bool,
     from: Option<UserId>,
-) -> Result<StatsRequest, String> {
-    let period = || TopPeriod::parse(args).map_err(|e| stats_text::bad_period(command, &e.given));
+) -> Result<StatsRequest, Refusal> {
+    let period = || {
+        TopPeriod::parse(args).map_err(|e| Refusal::BadPeriod {
+            command: command.to_string(),
+            given: e.given,
+        })
+    };
     match command {
         "stats" if private => match from {
             Some(user) => Ok(StatsRequest::MyGroups { user }),
-            None => Err(stats_text::me_needs_person()),
+            None => Err(Refusal::NeedsPerson),
         },
         "stats" => Ok(StatsRequest::Group {
             chat,
             period: period()?,
         }),
-        "top" if private => Err(stats_text::top_needs_group()),
+        "top" if private => Err(Refusal::TopNeedsGroup),
         "top" => Ok(StatsRequest::Top {
             chat,
             period: period()?,
@@ -48,39 +56,39 @@ pub fn request_for(
                 user,
                 only: (!private).then_some(chat),
             }),
-            None => Err(stats_text::me_needs_person()),
+            None => Err(Refusal::NeedsPerson),
         },
     }
 }
 
-/// Build and render the report (blocking: reads the store).
-pub fn render(service: &StatsService, request: StatsRequest, now: Timestamp) -> String {
+/// Build the report and render it in `tr`'s language (blocking: reads the store).
+pub fn render(service: &StatsService, request: StatsRequest, now: Timestamp, tr: Tr) -> String {
     let result = match request {
         StatsRequest::Group { chat, period } => service
             .group_report(chat, period, now)
-            .map(|r| stats_text::group_stats(&r)),
+            .map(|r| stats_text::group_stats(tr, &r)),
         StatsRequest::MyGroups { user } => service
             .groups_summary(user, now)
-            .map(|r| stats_text::groups_summary(&r)),
+            .map(|r| stats_text::groups_summary(tr, &r)),
         StatsRequest::Me { user, only } => service
             .member_report(user, only, now)
-            .map(|r| stats_text::member_report(&r, only.is_some())),
-        StatsRequest::Top { chat, period } => {
-            service.top(chat, period, now).map(|r| stats_text::top(&r))
-        }
+            .map(|r| stats_text::member_report(tr, &r, only.is_some())),
+        StatsRequest::Top { chat, period } => service
+            .top(chat, period, now)
+            .map(|r| stats_text::top(tr, &r)),
     };
     match result {
         Ok(text) => text,
         Err(e) => {
             tracing::error!(error = %e, ?request, "statistics failed");
-            stats_text::unavailable()
+            stats_text::unavailable(tr)
         }
     }
 }
 
 impl Handlers {
-    /// `/stats`, `/me` or `/top` (`command`) with `args` in `msg`.
-    pub(super) async fn stats_command(&self, msg: &Message, command: &str, args: &str) {
+    /// `/stats`, `/me` or `/top` (`command`) with `args` in `msg`, answered in `tr`'s language.
+    pub(super) async fn stats_command(&self, msg: &Message, command: &str, args: &str, tr: Tr) {
         let request = request_for(
             command,
             args,
@@ -92,14 +100,14 @@ impl Handlers {
             Ok(request) => {
                 let service = StatsService::new(self.store().clone());
                 let now = Timestamp::now();
-                tokio::task::spawn_blocking(move || render(&service, request, now))
+                tokio::task::spawn_blocking(move || render(&service, request, now, tr))
                     .await
                     .unwrap_or_else(|e| {
                         tracing::error!(error = %e, "statistics task failed");
-                        stats_text::unavailable()
+                        stats_text::unavailable(tr)
                     })
             }
-            Err(text) => text,
+            Err(refusal) => stats_text::refusal(tr, &refusal),
         };
         self.send_html(msg.chat.id, Some(msg.id), text, None).await;
     }
@@ -137,14 +145,16 @@ mod tests {
                 period: TopPeriod::AllTime
             })
         );
-        assert!(
-            request_for("top", "5d", g, false, u)
-                .unwrap_err()
-                .contains("<code>5d</code>")
+        assert_eq!(
+            request_for("top", "5d", g, false, u),
+            Err(Refusal::BadPeriod {
+                command: "top".into(),
+                given: "5d".into()
+            })
         );
         assert_eq!(
             request_for("top", "", ChatId(7), true, u),
-            Err(stats_text::top_needs_group())
+            Err(Refusal::TopNeedsGroup)
         );
         assert_eq!(
             request_for("me", "", g, false, u),
@@ -160,6 +170,9 @@ mod tests {
                 only: None
             })
         );
-        assert!(request_for("me", "", g, false, None).is_err());
+        assert_eq!(
+            request_for("me", "", g, false, None),
+            Err(Refusal::NeedsPerson)
+        );
     }
 }
