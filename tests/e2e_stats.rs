@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::{RunningApp, SimServer, config_for, open_store, wait_until};
+use common::chat::{ask_bot, say};
+use common::{RunningApp, SimServer, config_for, open_store};
 use std::time::Duration;
 use tgbox::domain::{ChatProfile, IncomingUpdate, Timestamp, UserProfile};
 use tgbox::i18n::rtl_problems;
@@ -15,25 +16,9 @@ use tgbox::store::contract::fixtures::{T0, group, new_message, person, text};
 const WAIT: Duration = Duration::from_secs(20);
 const DAY: i64 = 86_400;
 
-fn say(chat_id: i64, user_id: u64, text: &str) -> UserMessage {
-    UserMessage {
-        chat_id,
-        user_id,
-        text: text.into(),
-        ..UserMessage::default()
-    }
-}
-
 /// Send `text` as `user` in `chat` and wait for the bot's reply there.
 async fn ask(server: &SimServer, chat: i64, user: u64, text: &str) -> BotMessage {
-    let sim = &server.sim;
-    let before = sim.sent_to(chat).len();
-    sim.send(say(chat, user, text)).unwrap();
-    assert!(
-        wait_until(WAIT, || sim.sent_to(chat).len() > before).await,
-        "no reply to {text}"
-    );
-    sim.sent_to(chat).pop().unwrap()
+    ask_bot(server, chat, user, text).await
 }
 
 /// `n` old messages by `from` in `chat`, `days_ago` days before now, ids from `first_id`.
