@@ -12,36 +12,14 @@
 //! time, the process CPU time (user + system) and the store file size.
 
 use std::time::Instant;
-use tgbox::domain::{
-    ChatId, ChatKind, ChatProfile, IncomingMessage, IncomingUpdate, MessageId, MessageKind,
-    Timestamp, UpdateContent, UpdateId, UserId, UserProfile,
-};
+use tgbox::domain::IncomingUpdate;
 use tgbox::store::IngestSink;
 use tgbox::store::redb::{FILE_NAME, RedbOptions, RedbStore};
 use tgbox::telemetry::process;
 
-const WORDS: &[&str] = &[
-    "the",
-    "release",
-    "build",
-    "is",
-    "green",
-    "again",
-    "سلام",
-    "دوستان",
-    "می‌روم",
-    "کتاب",
-    "rust",
-    "tokio",
-    "async",
-    "store",
-    "عالی",
-    "thanks",
-    "meeting",
-    "tomorrow",
-    "at",
-    "ten",
-];
+#[path = "../benches/support/ingest_workload.rs"]
+mod ingest_workload;
+use ingest_workload::update;
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
@@ -50,45 +28,6 @@ fn arg(name: &str, default: u64) -> u64 {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn update(n: u32) -> IncomingUpdate {
-    let chat = i64::from(n % 8);
-    let user = u64::from(n % 500) + 1;
-    let words = 4 + (n % 30) as usize;
-    let text: Vec<&str> = (0..words)
-        .map(|i| WORDS[(n as usize * 7 + i * 13) % WORDS.len()])
-        .collect();
-    IncomingUpdate {
-        update_id: UpdateId(n),
-        received_at: Timestamp(1_700_000_000),
-        content: UpdateContent::Message(IncomingMessage {
-            chat: ChatProfile {
-                id: ChatId(-1_001_000_000_000 - chat),
-                kind: ChatKind::Supergroup,
-                title: Some(format!("Group {chat}")),
-                username: None,
-                is_forum: false,
-            },
-            from: Some(UserProfile {
-                id: UserId(user),
-                is_bot: false,
-                first_name: format!("User {user}"),
-                last_name: None,
-                username: Some(format!("user{user}")),
-                language_code: Some("fa".into()),
-            }),
-            message_id: MessageId(n as i32),
-            date: Timestamp(1_700_000_000 + i64::from(n)),
-            edit_date: None,
-            kind: MessageKind::Text,
-            text: text.join(" "),
-            reply_to: None,
-            thread_id: None,
-            joined: vec![],
-            left: None,
-        }),
-    }
 }
 
 fn main() {
