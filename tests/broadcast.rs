@@ -8,7 +8,7 @@ mod common;
 mod dashboard_support;
 
 use common::{SimServer, free_port, spawn_run, stop_gracefully, wait_until};
-use dashboard_support::http::{client, field, session_of, try_login};
+use dashboard_support::http::{client, field, page_html, session_of, try_login};
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 use std::collections::HashMap;
@@ -32,6 +32,27 @@ async fn login(c: &reqwest::Client, url: &str) -> String {
     let res = try_login(c, url, PASSWORD, "/broadcasts").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     session_of(&res)
+}
+
+/// Start a broadcast of `html` to everyone who allows announcements from the dashboard's form;
+/// returns the job's page path.
+async fn start_broadcast(c: &reqwest::Client, url: &str, session: &str, html: &str) -> String {
+    let page = page_html(c, &format!("{url}/broadcasts"), session).await;
+    let csrf = field(&page, "csrf");
+    let res = c
+        .post(format!("{url}/broadcasts"))
+        .header("cookie", session)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("html", html),
+            ("audience", "announcements"),
+            ("action", "start"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    res.headers()[LOCATION].to_str().unwrap().to_string()
 }
 
 /// The job's state as its page shows it.
@@ -134,33 +155,13 @@ async fn broadcast_survives_kill_9_without_second_copies() {
     // Start the broadcast through the dashboard.
     let c = client();
     let session = login(&c, &url).await;
-    let page = c
-        .get(format!("{url}/broadcasts"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = field(&page, "csrf");
-    let res = c
-        .post(format!("{url}/broadcasts"))
-        .header("cookie", &session)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            (
-                "html",
-                "<b>News</b>: the meetup moves to <i>Friday</i> &amp; snacks are on us",
-            ),
-            ("audience", "announcements"),
-            ("action", "start"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let job_path = res.headers()[LOCATION].to_str().unwrap().to_string();
+    let job_path = start_broadcast(
+        &c,
+        &url,
+        &session,
+        "<b>News</b>: the meetup moves to <i>Friday</i> &amp; snacks are on us",
+    )
+    .await;
     assert_eq!(job_path, "/broadcasts/1");
 
     // Halfway: kill -9, restart.
@@ -325,29 +326,7 @@ async fn measure_broadcast_rate() {
     server.wait_drained(Duration::from_secs(120)).await;
     let c = client();
     let session = login(&c, &url).await;
-    let page = c
-        .get(format!("{url}/broadcasts"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = field(&page, "csrf");
-    let res = c
-        .post(format!("{url}/broadcasts"))
-        .header("cookie", &session)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("html", "<b>Measure</b> the rate"),
-            ("audience", "announcements"),
-            ("action", "start"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let job_path = res.headers()[LOCATION].to_str().unwrap().to_string();
+    let job_path = start_broadcast(&c, &url, &session, "<b>Measure</b> the rate").await;
     let started = std::time::Instant::now();
     while page_state(&c, &url, &session, &job_path).await.as_deref() != Some("done") {
         assert!(started.elapsed() < Duration::from_secs(300));

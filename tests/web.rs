@@ -4,7 +4,7 @@
 mod common;
 mod dashboard_support;
 
-use dashboard_support::http::{client, cookie_from, field, try_login};
+use dashboard_support::http::{client, cookie_from, field, get_with, page_html, try_login};
 use dashboard_support::{Dash, METRICS_TOKEN, PASSWORD};
 use reqwest::StatusCode;
 use reqwest::header::{LOCATION, SET_COOKIE};
@@ -171,12 +171,7 @@ async fn every_route_with_and_without_a_session() {
         "/broadcasts/99",
         "/broadcasts/x",
     ] {
-        let res = c
-            .get(format!("{}{p}", dash.url))
-            .header("cookie", &session)
-            .send()
-            .await
-            .unwrap();
+        let res = get_with(&c, &format!("{}{p}", dash.url), &session).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{p}");
     }
     dash.stop().await;
@@ -287,12 +282,7 @@ async fn csrf_is_required_and_logout_ends_the_session() {
     assert!(cookie_from(res.headers(), "tgbox_session").is_none());
 
     let session = login(&c, url).await;
-    let page = c
-        .get(format!("{url}/"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let page = get_with(&c, &format!("{url}/"), &session).await;
     let html = page.text().await.unwrap();
     let csrf = field(&html, "csrf");
     for bad in ["", "0000", &csrf[1..]] {
@@ -305,12 +295,7 @@ async fn csrf_is_required_and_logout_ends_the_session() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "csrf {bad:?}");
     }
-    let still = c
-        .get(format!("{url}/users"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let still = get_with(&c, &format!("{url}/users"), &session).await;
     assert_eq!(still.status(), StatusCode::OK);
     let res = c
         .post(format!("{url}/logout"))
@@ -320,12 +305,7 @@ async fn csrf_is_required_and_logout_ends_the_session() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let after = c
-        .get(format!("{url}/users"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let after = get_with(&c, &format!("{url}/users"), &session).await;
     assert_eq!(after.status(), StatusCode::SEE_OTHER, "the session is gone");
     dash.stop().await;
 }
@@ -434,15 +414,7 @@ async fn broadcast_form_preview_start_and_controls() {
     let c = client();
     let session = login(&c, &dash.url).await;
     let url = &dash.url;
-    let page = c
-        .get(format!("{url}/broadcasts"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_html(&c, &format!("{url}/broadcasts"), &session).await;
     let csrf = field(&page, "csrf");
     let post = |form: Vec<(&'static str, String)>| {
         let (c, session) = (c.clone(), session.clone());
@@ -634,22 +606,10 @@ async fn chat_retention_form_needs_csrf_and_valid_days() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // The cache's figures are on the overview and in the metrics.
-    let overview = c
-        .get(format!("{url}/"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let overview = page_html(&c, &format!("{url}/"), &session).await;
     assert!(overview.contains("Cache hit ratio") && !overview.contains("no cache yet"));
-    let metrics: serde_json::Value = c
-        .get(format!("{url}/api/metrics"))
-        .header("cookie", &session)
-        .send()
+    let metrics: serde_json::Value = get_with(&c, &format!("{url}/api/metrics"), &session)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -657,15 +617,7 @@ async fn chat_retention_form_needs_csrf_and_valid_days() {
         metrics["cache"]["capacity"].as_u64().unwrap() > 0,
         "{metrics}"
     );
-    let prom = c
-        .get(format!("{url}/metrics"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let prom = page_html(&c, &format!("{url}/metrics"), &session).await;
     assert!(prom.contains("tgbox_cache_events_total{event=\"hit\"}"));
     dash.stop().await;
 }

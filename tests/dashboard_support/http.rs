@@ -62,3 +62,13 @@ pub fn session_of(res: &reqwest::Response) -> String {
         cookie_from(res.headers(), "tgbox_session").unwrap()
     )
 }
+
+/// GET `url` with the session cookie.
+pub async fn get_with(c: &reqwest::Client, url: &str, session: &str) -> reqwest::Response {
+    c.get(url).header("cookie", session).send().await.unwrap()
+}
+
+/// The body of the page at `url`, fetched with the session cookie.
+pub async fn page_html(c: &reqwest::Client, url: &str, session: &str) -> String {
+    get_with(c, url, session).await.text().await.unwrap()
+}
