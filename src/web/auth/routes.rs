@@ -196,13 +196,18 @@ pub fn csrf_ok(session: &CurrentSession, field: &str) -> bool {
     !field.is_empty() && ct_eq(&session.csrf, field)
 }
 
+/// The answer to a form whose CSRF token is missing or wrong.
+pub fn csrf_rejected() -> Response {
+    (StatusCode::FORBIDDEN, "invalid CSRF token\n").into_response()
+}
+
 pub async fn logout(
     State(state): State<WebState>,
     axum::Extension(session): axum::Extension<CurrentSession>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
     if !csrf_ok(&session, &form.csrf) {
-        return (StatusCode::FORBIDDEN, "invalid CSRF token\n").into_response();
+        return csrf_rejected();
     }
     state.auth.end_session(&session.token);
     let clear = set_cookie(SESSION_COOKIE, "", 0, state.settings.secure_cookies);
@@ -260,7 +265,7 @@ pub async fn setup_submit(
     Form(form): Form<SetupForm>,
 ) -> Response {
     if !prelogin_ok(&headers, &form.csrf) {
-        return (StatusCode::FORBIDDEN, "invalid CSRF token\n").into_response();
+        return csrf_rejected();
     }
     if state.auth.has_password() || !state.auth.setup_token_valid(&form.token) {
         return (StatusCode::FORBIDDEN, "This setup link is not valid.\n").into_response();

@@ -12,7 +12,7 @@ use crate::service::broadcast::resolve_audience;
 use crate::service::html;
 use crate::web::WebState;
 use crate::web::auth::guard::CurrentSession;
-use crate::web::auth::routes::csrf_ok;
+use crate::web::auth::routes::{csrf_ok, csrf_rejected};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -173,7 +173,7 @@ pub async fn submit(
     Form(form): Form<NewForm>,
 ) -> Response {
     if !csrf_ok(&session, &form.csrf) {
-        return (StatusCode::FORBIDDEN, "invalid CSRF token\n").into_response();
+        return csrf_rejected();
     }
     let checked = match html::check(&form.html) {
         Ok(c) => c,
@@ -376,7 +376,7 @@ pub async fn action(
     Form(form): Form<ActionForm>,
 ) -> Response {
     if !csrf_ok(&session, &form.csrf) {
-        return (StatusCode::FORBIDDEN, "invalid CSRF token\n").into_response();
+        return csrf_rejected();
     }
     let Some(id) = parse_id(&id) else {
         return not_found();

@@ -5,7 +5,7 @@ use super::{message, store_failed};
 use crate::domain::{Chat, ChatId};
 use crate::web::WebState;
 use crate::web::auth::guard::CurrentSession;
-use crate::web::auth::routes::csrf_ok;
+use crate::web::auth::routes::{csrf_ok, csrf_rejected};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -75,7 +75,7 @@ pub async fn set(
     Form(form): Form<RetentionForm>,
 ) -> Response {
     if !csrf_ok(&session, &form.csrf) {
-        return (StatusCode::FORBIDDEN, "invalid CSRF token\n").into_response();
+        return csrf_rejected();
     }
     let Ok(id) = id.parse::<i64>() else {
         return message(

@@ -10,7 +10,7 @@ use crate::domain::Timestamp;
 use crate::store::{MaintenanceRun, TableStats};
 use crate::web::WebState;
 use crate::web::auth::guard::CurrentSession;
-use crate::web::auth::routes::{CsrfForm, csrf_ok};
+use crate::web::auth::routes::{CsrfForm, csrf_ok, csrf_rejected};
 use askama::Template;
 use axum::Extension;
 use axum::body::Body;
@@ -169,10 +169,6 @@ pub async fn page(
     })
 }
 
-fn forbidden() -> Response {
-    (StatusCode::FORBIDDEN, "invalid CSRF token\n").into_response()
-}
-
 /// "Compact now": start a compaction in the background and go back to the page.
 pub async fn compact(
     State(state): State<WebState>,
@@ -180,7 +176,7 @@ pub async fn compact(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     if !csrf_ok(&session, form.token()) {
-        return forbidden();
+        return csrf_rejected();
     }
     let Some(m) = state.maintenance.clone() else {
         return message(
@@ -207,7 +203,7 @@ pub async fn cleanup(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     if !csrf_ok(&session, form.token()) {
-        return forbidden();
+        return csrf_rejected();
     }
     let run = state
         .maintenance
@@ -238,7 +234,7 @@ pub async fn backup_post(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     if !csrf_ok(&session, form.token()) {
-        return forbidden();
+        return csrf_rejected();
     }
     stream_backup(state)
 }
