@@ -4,12 +4,12 @@
 
 use super::store::CachedStore;
 use crate::domain::{
-    BroadcastId, BroadcastJob, JobState, Millis, NewBroadcast, RecipientStatus, UserId,
+    BroadcastId, BroadcastJob, JobState, NewBroadcast, RecipientStatus, UnixMillis, UserId,
 };
 use crate::store::{BroadcastRepo, StoreResult};
 
 impl BroadcastRepo for CachedStore {
-    fn create_broadcast(&self, new: &NewBroadcast, now: Millis) -> StoreResult<BroadcastJob> {
+    fn create_broadcast(&self, new: &NewBroadcast, now: UnixMillis) -> StoreResult<BroadcastJob> {
         self.inner().create_broadcast(new, now)
     }
     fn broadcast(&self, id: BroadcastId) -> StoreResult<Option<BroadcastJob>> {
@@ -23,7 +23,7 @@ impl BroadcastRepo for CachedStore {
         id: BroadcastId,
         from: &[JobState],
         to: JobState,
-        now: Millis,
+        now: UnixMillis,
     ) -> StoreResult<Option<Result<BroadcastJob, JobState>>> {
         self.inner().transition_broadcast(id, from, to, now)
     }
@@ -31,7 +31,7 @@ impl BroadcastRepo for CachedStore {
         &self,
         id: BroadcastId,
         users: &[UserId],
-        now: Millis,
+        now: UnixMillis,
     ) -> StoreResult<Option<Result<BroadcastJob, JobState>>> {
         self.inner().start_broadcast(id, users, now)
     }
@@ -45,7 +45,7 @@ impl BroadcastRepo for CachedStore {
         &self,
         id: BroadcastId,
         results: &[(UserId, RecipientStatus)],
-        now: Millis,
+        now: UnixMillis,
     ) -> StoreResult<BroadcastJob> {
         self.inner().record_broadcast_results(id, results, now)
     }

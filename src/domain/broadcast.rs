@@ -1,11 +1,8 @@
 //! Broadcasts: a message sent once to each member of an audience, tracked per recipient so a
 //! restart never sends anyone a second copy.
 
-use super::ids::ChatId;
+use super::ids::{ChatId, UnixMillis};
 use serde::{Deserialize, Serialize};
-
-/// Milliseconds since the Unix epoch (job times, for rate and ETA).
-pub type Millis = i64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct BroadcastId(pub u64);
@@ -154,22 +151,14 @@ pub struct BroadcastJob {
     pub html: String,
     pub audience: Audience,
     pub state: JobState,
-    pub created_ms: Millis,
+    pub created_ms: UnixMillis,
     /// When recipients were snapshotted.
-    pub started_ms: Option<Millis>,
+    pub started_ms: Option<UnixMillis>,
     /// When it became Done or Cancelled.
-    pub finished_ms: Option<Millis>,
+    pub finished_ms: Option<UnixMillis>,
     /// Time spent sending (Running), for the rate: paused spans do not count.
     pub active_ms: u64,
     /// When the current Running span began (None while not running).
-    pub running_since_ms: Option<Millis>,
+    pub running_since_ms: Option<UnixMillis>,
     pub counts: BroadcastCounts,
-}
-
-/// The current time in milliseconds.
-pub fn now_millis() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -17,6 +17,14 @@ pub struct MessageId(pub i32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct UpdateId(pub u32);
 
+/// Milliseconds since the Unix epoch: the clock of the key-value table and of broadcast jobs.
+pub type UnixMillis = i64;
+
+/// The current time as [`UnixMillis`].
+pub fn now_millis() -> UnixMillis {
+    chrono::Utc::now().timestamp_millis()
+}
+
 /// Seconds since the Unix epoch, UTC. Telegram dates have one-second resolution.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,

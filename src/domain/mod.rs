@@ -9,10 +9,9 @@ mod stats;
 mod update;
 
 pub use broadcast::{
-    Audience, BroadcastCounts, BroadcastId, BroadcastJob, JobState, Millis, NewBroadcast,
-    RecipientStatus, now_millis,
+    Audience, BroadcastCounts, BroadcastId, BroadcastJob, JobState, NewBroadcast, RecipientStatus,
 };
-pub use ids::{ChatId, MessageId, Timestamp, UpdateId, UserId};
+pub use ids::{ChatId, MessageId, Timestamp, UnixMillis, UpdateId, UserId, now_millis};
 pub use records::{
     BotIdentity, Chat, ChatKind, Member, MemberStatus, MessageKind, OutboxEntry, OutboxOp,
     QuarantinedUpdate, StoredMessage, User, normalize_username,

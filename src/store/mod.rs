@@ -22,7 +22,7 @@ use crate::domain::{
     PosterCount, PosterRank, QuarantinedUpdate, StatsPeriod, StoredMessage, Timestamp, UpdateId,
     User, UserId, UserSettings,
 };
-use crate::domain::{BroadcastId, BroadcastJob, JobState, Millis, NewBroadcast, RecipientStatus};
+use crate::domain::{BroadcastId, BroadcastJob, JobState, NewBroadcast, RecipientStatus};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -179,13 +179,8 @@ pub trait OutboxRepo {
     fn outbox_head(&self) -> StoreResult<u64>;
 }
 
-/// Milliseconds since the Unix epoch: the clock of the key-value table.
-pub type UnixMillis = i64;
-
-/// The current time as [`UnixMillis`].
-pub fn now_millis() -> UnixMillis {
-    chrono::Utc::now().timestamp_millis()
-}
+/// The key-value table's clock (milliseconds since the Unix epoch), defined with the domain types.
+pub use crate::domain::{UnixMillis, now_millis};
 
 /// What `kv_ttl` reports about a key (Redis `TTL`: -2 missing, -1 no expiry).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -323,7 +318,7 @@ pub trait QuarantineRepo {
 /// one transaction with immediate durability: a status written here survives a crash.
 pub trait BroadcastRepo {
     /// Create a job in state Queued (recipients are chosen when it starts).
-    fn create_broadcast(&self, new: &NewBroadcast, now: Millis) -> StoreResult<BroadcastJob>;
+    fn create_broadcast(&self, new: &NewBroadcast, now: UnixMillis) -> StoreResult<BroadcastJob>;
     fn broadcast(&self, id: BroadcastId) -> StoreResult<Option<BroadcastJob>>;
     /// Jobs, newest first, at most `limit`.
     fn broadcasts(&self, limit: usize) -> StoreResult<Vec<BroadcastJob>>;
@@ -334,7 +329,7 @@ pub trait BroadcastRepo {
         id: BroadcastId,
         from: &[JobState],
         to: JobState,
-        now: Millis,
+        now: UnixMillis,
     ) -> StoreResult<Option<Result<BroadcastJob, JobState>>>;
     /// Snapshot the recipients of a Queued job and make it Running: users who blocked the bot
     /// are left out (counted in `skipped_blocked`), the rest become Pending. Duplicates in
@@ -343,7 +338,7 @@ pub trait BroadcastRepo {
         &self,
         id: BroadcastId,
         users: &[crate::domain::UserId],
-        now: Millis,
+        now: UnixMillis,
     ) -> StoreResult<Option<Result<BroadcastJob, JobState>>>;
     /// After a restart: every InFlight recipient of the job becomes Uncertain (it may have been
     /// sent). Returns how many.
@@ -361,7 +356,7 @@ pub trait BroadcastRepo {
         &self,
         id: BroadcastId,
         results: &[(crate::domain::UserId, RecipientStatus)],
-        now: Millis,
+        now: UnixMillis,
     ) -> StoreResult<BroadcastJob>;
     /// Recipients in user id order after `after`, at most `limit`, optionally one status only
     /// (compared by kind: any `Failed` matches `Failed`).

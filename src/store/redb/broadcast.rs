@@ -7,8 +7,8 @@ use super::broadcast_codec::{decode_job, decode_status, encode_job, encode_statu
 use super::errors::store_err;
 use super::tables::{BLOCKED_USERS, BROADCAST_JOBS, BROADCAST_PENDING, BROADCAST_RECIPIENTS};
 use crate::domain::{
-    BroadcastCounts, BroadcastId, BroadcastJob, JobState, Millis, NewBroadcast, RecipientStatus,
-    UserId,
+    BroadcastCounts, BroadcastId, BroadcastJob, JobState, NewBroadcast, RecipientStatus,
+    UnixMillis, UserId,
 };
 use crate::store::{BroadcastRepo, StoreError, StoreResult};
 use redb::{Durability, ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
@@ -51,14 +51,14 @@ pub(super) fn save_job(
 }
 
 /// Account the running time up to `now` (the rate ignores paused spans).
-fn tick(job: &mut BroadcastJob, now: Millis) {
+fn tick(job: &mut BroadcastJob, now: UnixMillis) {
     if let Some(since) = job.running_since_ms {
         job.active_ms += now.saturating_sub(since).max(0) as u64;
         job.running_since_ms = Some(now);
     }
 }
 
-fn set_state(job: &mut BroadcastJob, to: JobState, now: Millis) {
+fn set_state(job: &mut BroadcastJob, to: JobState, now: UnixMillis) {
     tick(job, now);
     job.running_since_ms = (to == JobState::Running).then_some(now);
     if to.is_final() && job.finished_ms.is_none() {
@@ -76,7 +76,7 @@ fn same_kind(a: &RecipientStatus, b: &RecipientStatus) -> bool {
 }
 
 impl BroadcastRepo for RedbStore {
-    fn create_broadcast(&self, new: &NewBroadcast, now: Millis) -> StoreResult<BroadcastJob> {
+    fn create_broadcast(&self, new: &NewBroadcast, now: UnixMillis) -> StoreResult<BroadcastJob> {
         self.write_durable(|txn| {
             let mut jobs = txn.open_table(BROADCAST_JOBS).map_err(store_err)?;
             let next = match jobs.last().map_err(store_err)? {
@@ -121,7 +121,7 @@ impl BroadcastRepo for RedbStore {
         id: BroadcastId,
         from: &[JobState],
         to: JobState,
-        now: Millis,
+        now: UnixMillis,
     ) -> StoreResult<Option<Result<BroadcastJob, JobState>>> {
         self.write_durable(|txn| {
             let mut jobs = txn.open_table(BROADCAST_JOBS).map_err(store_err)?;
@@ -141,7 +141,7 @@ impl BroadcastRepo for RedbStore {
         &self,
         id: BroadcastId,
         users: &[UserId],
-        now: Millis,
+        now: UnixMillis,
     ) -> StoreResult<Option<Result<BroadcastJob, JobState>>> {
         self.write_durable(|txn| {
             let mut jobs = txn.open_table(BROADCAST_JOBS).map_err(store_err)?;
@@ -244,7 +244,7 @@ impl BroadcastRepo for RedbStore {
         &self,
         id: BroadcastId,
         results: &[(UserId, RecipientStatus)],
-        now: Millis,
+        now: UnixMillis,
     ) -> StoreResult<BroadcastJob> {
         self.write_durable(|txn| {
             let mut jobs = txn.open_table(BROADCAST_JOBS).map_err(store_err)?;
