@@ -126,7 +126,8 @@ fn nice_ceiling(v: f64) -> f64 {
     10.0 * mag
 }
 
-fn escape(s: &str) -> String {
+/// Text for HTML/SVG markup built by hand (outside askama's escaping): `& < > "` escaped.
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -311,10 +311,9 @@ pub async fn detail(
     let preview = html::check(&job.html)
         .map(|c| c.preview)
         .unwrap_or_else(|e| {
-            format!("(the stored text no longer passes the check: {e})")
-                .replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
+            crate::web::charts::escape(&format!(
+                "(the stored text no longer passes the check: {e})"
+            ))
         });
     let total = c.total();
     let page = DetailPage {
